@@ -1,0 +1,56 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# mfgraph top-level Makefile.
+#
+#   make                      build mfgraph.ko against KDIR (default: the running kernel)
+#   make check                host tests, then KUnit under QEMU on x86_64 and arm64
+#   make check FLAVOUR=debug  the same on the debug kernels (KASAN, lockdep, kmemleak)
+#   make check FLAVOUR="default debug"   both, one summary (what CI runs)
+#   make host-test            GoogleTest only
+#   make kernel ARCH=arm64    build (or reuse) a test kernel; prints its directory
+#   make qemu-test ARCH=x86_64 [FLAVOUR=debug]   one arch under QEMU
+#   make clean
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+FLAVOUR ?= default
+CHECK_ARCHES ?= x86_64 arm64
+ARCH ?= $(shell uname -m | sed -e s/aarch64/arm64/)
+
+.PHONY: all modules clean host-test kernel qemu-test check
+
+all: modules
+
+modules:
+	@test -d "$(KDIR)" || { echo "make: no kernel build tree at KDIR=$(KDIR)"; \
+		echo "make: set KDIR, or use 'make kernel' for a test kernel"; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+host-test:
+	cmake -S tests/host -B build/host -DCMAKE_BUILD_TYPE=Debug > /dev/null
+	cmake --build build/host -j$(shell nproc)
+	rm -rf build/host/reports
+	cd build/host && GTEST_OUTPUT=json:$(CURDIR)/build/host/reports/ \
+		ctest --output-on-failure
+
+kernel:
+	@tests/qemu/build-kernel.sh $(ARCH) $(FLAVOUR)
+
+qemu-test:
+	tests/qemu/check-arch.sh $(ARCH) $(FLAVOUR)
+
+# Every arch runs even when one fails; the summary then fails the target.
+check:
+	rm -rf build/results build/.check-failed
+	mkdir -p build
+	$(MAKE) host-test || echo host > build/.check-failed
+	for flavour in $(FLAVOUR); do for arch in $(CHECK_ARCHES); do \
+		tests/qemu/check-arch.sh $$arch $$flavour || echo $$arch/$$flavour >> build/.check-failed; \
+	done; done
+	python3 tests/summary.py build/host/reports build/results \
+		$(foreach f,$(FLAVOUR),$(addsuffix -$(f),$(CHECK_ARCHES)))
+	@if [ -e build/.check-failed ]; then echo "check failed: $$(cat build/.check-failed)"; \
+		rm -f build/.check-failed; exit 1; fi
+
+clean:
+	rm -rf build
+	@if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi

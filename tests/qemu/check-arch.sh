@@ -1,0 +1,56 @@
+#!/bin/bash
+# Build the modules for one test kernel and run them under QEMU.
+#
+#   check-arch.sh ARCH FLAVOUR
+#
+# Environment: EXTRA_MODULES (paths of further .ko files to load after ours)
+# and EXTRA_SUITES (KUnit suites they must report), QEMU_TIMEOUT.
+set -euo pipefail
+arch=${1:?usage: check-arch.sh ARCH FLAVOUR}
+flavour=${2:-default}
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+out=$top/build/$arch-$flavour
+log() { echo "check-arch: $*" >&2; }
+
+case $arch in
+x86_64) cross= ;;
+arm64) cross=aarch64-linux-gnu- ;;
+*) log "unknown ARCH '$arch'"; exit 1 ;;
+esac
+
+kdir=$("$here/build-kernel.sh" "$arch" "$flavour")
+busybox=$("$here/busybox.sh" "$arch")
+
+# Kbuild writes objects next to the sources of an external module, so each
+# arch and flavour builds in its own copy (rsync keeps mtimes: rebuilds stay
+# incremental).
+mkdir -p "$out/src"
+rsync -a --delete --exclude='/build/' --exclude='/.git/' --exclude='*.o' --exclude='*.ko' \
+	--exclude='.*.cmd' --exclude='*.mod' --exclude='*.mod.c' --exclude='modules.order' \
+	--exclude='Module.symvers' --exclude='.tmp_versions/' \
+	--include='/Kbuild' --include='/fgraph/***' --include='/include/***' --include='/arch/***' \
+	--include='/scripts/***' --include='/tests/' --include='/tests/core/***' \
+	--include='/tests/kunit/***' --exclude='*' \
+	"$top/" "$out/src/"
+# Let Kbuild's own .cmd/.o files survive the next rsync: they are excluded
+# above, and --delete leaves excluded files alone.
+log "building modules for $arch/$flavour against $kdir"
+make -C "$kdir" M="$out/src" ARCH="$arch" CROSS_COMPILE="$cross" MFG_TESTS=1 \
+	-j"$(nproc)" modules 2>&1 | tee "$out/build.log" >&2
+status=${PIPESTATUS[0]}
+[ "$status" = 0 ] || { log "module build failed"; exit 1; }
+"$top/scripts/check-module-build.sh" "$out/build.log" "$cross" "$out/src"/*.ko
+
+mods=("$out/src/mfgraph.ko" "$out/src/mfg_module_test.ko" "$out/src/mfg_core_test.ko")
+suites=(mfgraph_module mfgraph_core)
+for m in ${EXTRA_MODULES:-}; do mods+=("$m"); done
+for s in ${EXTRA_SUITES:-}; do suites+=("$s"); done
+
+timeout=${QEMU_TIMEOUT:-$([ "$flavour" = debug ] && echo 1200 || echo 300)}
+args=(--arch "$arch" --kernel "$kdir/mfg-image" --busybox "$busybox" --label "$arch/$flavour"
+	--timeout "$timeout" --log "$out/console.log" --results "$top/build/results/$arch-$flavour.json")
+for m in "${mods[@]}"; do args+=(--module "$m"); done
+for s in "${suites[@]}"; do args+=(--suite "$s"); done
+mkdir -p "$top/build/results"
+exec python3 "$here/run.py" "${args[@]}"
