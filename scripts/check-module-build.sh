@@ -1,8 +1,10 @@
 #!/bin/bash
 # Checks on a finished module build that Kbuild itself does not make fatal:
 #   - any compiler, objtool or modpost warning in the build log;
-#   - C++ runtime constructors or destructors (.init_array, .ctors, .dtors):
-#     nothing would run them in a module;
+#   - C++ dynamic initialisers or destructors of globals (GCC's
+#     _GLOBAL__sub_I_ / _GLOBAL__sub_D_ functions): nothing would run them
+#     in a module (KASAN's own module constructors are fine: the kernel runs
+#     those);
 #   - references to the C++ runtime (exceptions, RTTI, guards, atexit).
 #
 #   check-module-build.sh BUILD_LOG CROSS_COMPILE MODULE.ko...
@@ -16,8 +18,8 @@ if grep -n 'warning:' "$buildlog" >&2; then
 	bad=1
 fi
 for ko in "$@"; do
-	if "${cross}objdump" -h "$ko" | grep -E '\.(init_array|fini_array|ctors|dtors)' >&2; then
-		echo "check-module-build: $ko has static constructors/destructors" >&2
+	if "${cross}nm" "$ko" | grep -E '_GLOBAL__sub_[ID]_' >&2; then
+		echo "check-module-build: $ko has C++ global constructors/destructors" >&2
 		bad=1
 	fi
 	if "${cross}nm" -u "$ko" | grep -E '__cxa_|__gxx_|_Unwind_|_Znw|_Zdl|_ZTI|_ZTV' >&2; then
