@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The C++ core's entry points for the C glue. Plain C types only: both
+ * The C++ engine's entry points for the C glue. Plain C types only: both
  * sides include this header, and the C++ side must not see kernel headers.
+ *
+ * Locking: the functions marked "serialised" are called with the glue's
+ * registration mutex held; the others are the tracing path (any context,
+ * preemption disabled) unless they say otherwise.
  */
 #ifndef MFG_CORE_H
 #define MFG_CORE_H
@@ -12,11 +16,152 @@
 extern "C" {
 #endif
 
+/* The task table: pids in chunks of 2^MFG_PID_CHUNK_BITS, up to PID_MAX_LIMIT. */
+#define MFG_PID_CHUNK_BITS 10
+#define MFG_PID_LIMIT (4L * 1024 * 1024)
+#define MFG_PID_CHUNKS (MFG_PID_LIMIT >> MFG_PID_CHUNK_BITS)
+
+/* Who is running: current, its table key (pid, or -1 - cpu for idle), its CPU. */
+struct mfg_core_ctx {
+	void *task;
+	long key;
+	unsigned int cpu;
+	bool rcu_watching;
+};
+
+/* What the tracing path asks the glue to do afterwards (bit mask). */
+enum mfg_core_want {
+	MFG_WANT_REFILL = 1,	/* this CPU's stack pool is low */
+	MFG_WANT_CHUNK = 2,	/* the task table has no chunk for ctx->key */
+};
+
+/* Why a call ran untraced, or a return found something amiss. */
+enum mfg_miss {
+	MFG_MISS_NO_STACK,	/* the CPU's stack pool was empty */
+	MFG_MISS_NO_CHUNK,	/* the task table had no room for this pid yet */
+	MFG_MISS_PID_BUSY,	/* the pid's slot still held a dead task's stack */
+	MFG_MISS_OVERFLOW,	/* the shadow stack was full */
+	MFG_MISS_NOT_WATCHING,	/* RCU was not watching: callbacks skipped */
+	MFG_MISS_MISMATCH,	/* a return did not match the top frame */
+	MFG_MISS_STALE,		/* a return entry of a user gone since the push */
+	MFG_NR_MISSES
+};
+
+/* Count a miss the glue detected. */
+void mfg_core_count_miss(unsigned int cpu, enum mfg_miss cause);
+
 /* The layout the core was compiled with. */
 void mfg_core_describe(struct mfg_core_info *info);
 
 /* Bit i set: registry slot i holds a live user. */
 unsigned long long mfg_core_live_users(void);
+
+/* --- the tracing path ------------------------------------------------- */
+
+/*
+ * A traced function was entered. @retp holds its return address; @frame_key
+ * identifies this return for validation and unwinding (x86_64: @retp
+ * itself; arm64: the caller's frame pointer). Returns enum mfg_core_want bits.
+ */
+int mfg_core_entry(const struct mfg_core_ctx *ctx, unsigned long ip, unsigned long *retp,
+		   unsigned long frame_key, struct ftrace_regs *fregs);
+
+/*
+ * A traced function returned into the trampoline. Writes the real return
+ * address to *@unwind_slot before any callback runs, delivers the returns,
+ * pops the frame and returns the address to continue at.
+ */
+unsigned long mfg_core_return(const struct mfg_core_ctx *ctx, unsigned long frame_key,
+			      unsigned long retval, unsigned long *unwind_slot,
+			      struct ftrace_regs *fregs);
+
+/* The data API, from callbacks (see include/mfgraph.h). */
+void *mfg_core_reserve_data(const struct mfg_core_ctx *ctx, int size);
+void *mfg_core_retrieve_data(const struct mfg_core_ctx *ctx, int *size);
+void *mfg_core_retrieve_parent_data(const struct mfg_core_ctx *ctx, int depth, int *size);
+unsigned long *mfg_core_task_var(const struct mfg_core_ctx *ctx, const struct mfg_ops *ops);
+
+/* The unwinder API: frames of @ctx's task, from the top. */
+unsigned long mfg_core_ret_addr(const struct mfg_core_ctx *ctx, int *idx, unsigned long ret,
+				unsigned long frame_key);
+/*
+ * Swap every outstanding trampoline address on the stack back to the real
+ * one (@restore false), or back again (@restore true). x86_64, where the
+ * frame key is the return slot. Current only.
+ */
+void mfg_core_unswap_all(const struct mfg_core_ctx *ctx, bool restore);
+/* Replace trampoline addresses in a stack trace of current, in order. */
+void mfg_core_fix_trace(const struct mfg_core_ctx *ctx, unsigned long *trace, unsigned int n);
+
+/* --- registration (serialised) ------------------------------------------ */
+
+/* Claim a slot: the slot, or -EBUSY / -ENOSPC. */
+int mfg_core_claim(struct mfg_ops *ops);
+/* Make the slot's pending returns stale; stop calling its entry. */
+void mfg_core_retire(int slot);
+/* Give the slot back, once no callback can still see it (after a grace period). */
+void mfg_core_release(int slot);
+
+/* One user's filter, as the glue collected it. */
+struct mfg_core_filter {
+	int slot;
+	bool all;
+	const unsigned long *ips;
+	unsigned int count;
+};
+
+/*
+ * Build and publish the function map for @n live users' filters. Returns
+ * the map it replaced (to free with mfg_core_free_map() after a grace
+ * period), NULL if there was none, or an ERR_PTR-style negative errno cast
+ * to a pointer; *@err gets the errno.
+ */
+void *mfg_core_publish_map(const struct mfg_core_filter *filters, unsigned int n, int *err);
+void mfg_core_free_map(void *map);
+/* The number of distinct functions in the published map. */
+unsigned int mfg_core_map_size(void);
+
+/* --- shadow stacks (serialised unless said otherwise) ------------------- */
+
+/* Allocate the task table and per-CPU pools (filled); 0 or -ENOMEM. */
+int mfg_core_stacks_start(unsigned int nr_cpus);
+/* Make sure @key's chunk exists. */
+int mfg_core_grow(long key);
+/* Refill the local CPU's pool. Task context, preemption disabled by the caller. */
+unsigned int mfg_core_refill_local(unsigned int cpu, void *const *stacks, unsigned int n);
+/* How many stacks @cpu's pool lacks. */
+unsigned int mfg_core_pool_want(unsigned int cpu);
+/*
+ * @task was freed: unlink its stack. Returns the stack for the glue to free
+ * (after a grace period), or NULL. Any context.
+ */
+void *mfg_core_task_freed(void *task, long key);
+/*
+ * Pass every unlinked stack (of freed tasks) to @collect. With @idle_too,
+ * which needs no user registered and no hook active, also unlink every
+ * stack with no outstanding frame and pass it on. Returns how many stacks
+ * still hold frames. The glue frees what it collected after a grace period.
+ */
+unsigned int mfg_core_reap(void (*collect)(void *stack, void *arg), void *arg, bool idle_too);
+/* Free the table and the pools (all stacks must have been reaped). */
+void mfg_core_stacks_stop(void);
+bool mfg_core_stacks_started(void);
+
+/* --- statistics --------------------------------------------------------- */
+
+struct mfg_core_stats {
+	unsigned long long entries;
+	unsigned long long returns;
+};
+
+/* Allocate the per-CPU statistics; 0 or -ENOMEM. Module load. */
+int mfg_core_stats_init(unsigned int nr_cpus);
+void mfg_core_stats_exit(void);
+void mfg_core_user_stats(int slot, struct mfg_core_stats *out);
+unsigned long long mfg_core_misses(enum mfg_miss cause);
+unsigned long long mfg_core_slot_generation(int slot);
+/* Stacks in use, the deepest frame count seen, chunks in use. */
+void mfg_core_stack_stats(unsigned int *in_use, unsigned int *deepest, unsigned int *chunks);
 
 #ifdef __cplusplus
 }

@@ -90,3 +90,15 @@ void mfg_k_log(int level, const char *fmt, ...)
 	va_end(args);
 }
 EXPORT_SYMBOL_MFG_INTERNAL(mfg_k_log);
+
+unsigned int mfg_k_cpu(void)
+{
+	return raw_smp_processor_id();
+}
+EXPORT_SYMBOL_MFG_INTERNAL(mfg_k_cpu);
+
+void mfg_k_fatal(const char *why)
+{
+	panic("mfgraph: %s\n", why);
+}
+EXPORT_SYMBOL_MFG_INTERNAL(mfg_k_fatal);

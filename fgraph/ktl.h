@@ -72,6 +72,17 @@ inline void compiler_barrier() { asm volatile("" ::: "memory"); }
 template <typename T> inline T read_once(const T &ref) { return __atomic_load_n(&ref, __ATOMIC_RELAXED); }
 template <typename T> inline void write_once(T &ref, T value) { __atomic_store_n(&ref, value, __ATOMIC_RELAXED); }
 
+// Add to a per-CPU counter that interrupts and NMIs on the same CPU may also
+// add to: one instruction that cannot be torn by an interrupt, no bus lock.
+inline void local_add(u64 &counter, u64 v)
+{
+#if defined(__x86_64__)
+	asm volatile("addq %1, %0" : "+m"(counter) : "er"(v));
+#else
+	__atomic_fetch_add(&counter, v, __ATOMIC_RELAXED);
+#endif
+}
+
 // A word shared between CPUs. Constant-initialisable, so a global of it
 // needs no constructor to run at module load.
 template <typename T> class Atomic {

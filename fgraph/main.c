@@ -5,10 +5,12 @@
 #include <linux/debugfs.h>
 #include <linux/module.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
 
 #include <mfgraph.h>
 
 #include "core.h"
+#include "hook.h"
 
 static struct dentry *mfg_debugfs_dir;
 
@@ -34,12 +36,78 @@ static int mfg_core_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(mfg_core);
 
+static const char *const mfg_miss_names[MFG_NR_MISSES] = {
+	[MFG_MISS_NO_STACK] = "no_stack",
+	[MFG_MISS_NO_CHUNK] = "no_chunk",
+	[MFG_MISS_PID_BUSY] = "pid_busy",
+	[MFG_MISS_OVERFLOW] = "overflow",
+	[MFG_MISS_NOT_WATCHING] = "rcu_not_watching",
+	[MFG_MISS_MISMATCH] = "return_mismatch",
+	[MFG_MISS_STALE] = "stale_returns",
+};
+
+static int mfg_users_show(struct seq_file *m, void *unused)
+{
+	struct mfg_hook_stats *st = kzalloc(sizeof(*st), GFP_KERNEL);
+	int slot;
+
+	if (!st)
+		return -ENOMEM;
+	mfg_hook_stats(st);
+	seq_puts(m, "slot generation ops                entries    returns    filter\n");
+	for (slot = 0; slot < MFG_MAX_USERS; slot++) {
+		struct mfg_hook_user *u = &st->users[slot];
+
+		if (!u->ops)
+			continue;
+		seq_printf(m, "%-4d %-10llu %-18ps %-10llu %-10llu ", slot, u->generation,
+			   u->ops->entryfunc ? (void *)u->ops->entryfunc : (void *)u->ops->retfunc,
+			   u->counts.entries, u->counts.returns);
+		if (u->filter_all)
+			seq_puts(m, "*\n");
+		else
+			seq_printf(m, "%lu functions\n", u->filter_size);
+	}
+	kfree(st);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(mfg_users);
+
+static int mfg_stats_show(struct seq_file *m, void *unused)
+{
+	struct mfg_hook_stats *st = kzalloc(sizeof(*st), GFP_KERNEL);
+	unsigned int in_use, deepest, chunks;
+	int i;
+
+	if (!st)
+		return -ENOMEM;
+	mfg_hook_stats(st);
+	mfg_core_stack_stats(&in_use, &deepest, &chunks);
+	seq_printf(m, "users: %u\n", st->nr_users);
+	seq_printf(m, "hook: %s\n", !st->hook_registered ? "off" : st->hook_all ? "all" : "filtered");
+	seq_printf(m, "functions: %u\n", mfg_core_map_size());
+	seq_printf(m, "stacks_in_use: %u\n", in_use);
+	seq_printf(m, "deepest: %u\n", deepest);
+	seq_printf(m, "pid_chunks: %u\n", chunks);
+	for (i = 0; i < MFG_NR_MISSES; i++)
+		seq_printf(m, "miss_%s: %llu\n", mfg_miss_names[i], mfg_core_misses(i));
+	kfree(st);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(mfg_stats);
+
 static int __init mfg_init(void)
 {
 	struct mfg_core_info info;
+	int ret;
 
+	ret = mfg_hook_init();
+	if (ret)
+		return ret;
 	mfg_debugfs_dir = debugfs_create_dir("mfgraph", NULL);
 	debugfs_create_file("core", 0444, mfg_debugfs_dir, NULL, &mfg_core_fops);
+	debugfs_create_file("users", 0444, mfg_debugfs_dir, NULL, &mfg_users_fops);
+	debugfs_create_file("stats", 0444, mfg_debugfs_dir, NULL, &mfg_stats_fops);
 	mfg_core_describe(&info);
 	pr_info("mfgraph: loaded: %u user slots, %u-byte shadow stacks\n",
 		info.max_users, info.stack_bytes);
@@ -48,7 +116,8 @@ static int __init mfg_init(void)
 
 static void __exit mfg_exit(void)
 {
-	debugfs_remove(mfg_debugfs_dir);
+	debugfs_remove_recursive(mfg_debugfs_dir);
+	mfg_hook_exit();
 	pr_info("mfgraph: unloaded\n");
 }
 

@@ -33,6 +33,12 @@ void *mfg_k_current(void);
 /* Monotonic local clock in ns (local_clock() in the kernel). */
 unsigned long long mfg_k_clock_ns(void);
 
+/* The CPU we run on; call with preemption disabled. */
+unsigned int mfg_k_cpu(void);
+
+/* A state the engine cannot recover from: panic with @why. */
+void mfg_k_fatal(const char *why) __attribute__((noreturn));
+
 /* Log levels, the kernel's numbering. */
 enum mfg_k_level { MFG_K_ERR = 3, MFG_K_WARNING = 4, MFG_K_INFO = 6, MFG_K_DEBUG = 7 };
 

@@ -231,6 +231,7 @@ public:
 	Builder(ShadowStack &stack, const FrameHeader &header) : stack_{stack}, prev_{stack.builder_}
 	{
 		const u32 d = stack.depth();
+		index_ = d;
 		start_ = stack.top();
 		if (d >= kMaxDepth || start_ + kMinFrameWords > kWords || !stack.claim_words(kHeaderWords)) {
 			stack.refuse();
@@ -264,6 +265,16 @@ public:
 	// False when the stack had no room for the frame (counted as an overflow).
 	bool ok() const { return open_; }
 	u32 entries() const { return entries_; }
+	// The builder this one interrupted (an interrupt's entry nested in
+	// another entry), or null.
+	const Builder *previous() const { return prev_; }
+	// The index of the frame being built (its depth once kept).
+	u32 frame_index() const { return index_; }
+	// The slot whose entry is open, or -1.
+	int open_slot() const
+	{
+		return entry_ == kNoEntry ? -1 : static_cast<int>(IndexEntry::slot(stack_.words_[entry_]));
+	}
 
 	// Start @slot's index entry; the user may then reserve() data for it.
 	bool open_entry(u32 slot, u64 generation)
@@ -339,6 +350,7 @@ private:
 	ShadowStack &stack_;
 	Builder *prev_;
 	u32 start_ = 0;
+	u32 index_ = 0;
 	u32 entry_ = kNoEntry;
 	u32 entries_ = 0;
 	bool open_ = false;

@@ -27,6 +27,89 @@
 /* MFG_MAX_DATA_WORDS - per-user, per-call data words one frame may hold. */
 #define MFG_MAX_DATA_WORDS 32
 
+struct ftrace_regs;
+struct mfg_ops;
+
+/**
+ * struct mfg_entry - a traced call, as an entry callback sees it
+ * @func: the traced function (its ftrace location)
+ * @ret_addr: where the traced function will return to (in its caller)
+ * @depth: the frame index this call gets on current's shadow stack
+ *         (0 = outermost traced call that asked for a return)
+ */
+struct mfg_entry {
+	unsigned long func;
+	unsigned long ret_addr;
+	int depth;
+};
+
+/**
+ * struct mfg_return - a traced call, as a return callback sees it
+ * @func: the traced function (its ftrace location)
+ * @ret_addr: the original return address, where execution continues
+ * @retval: the function's return value register
+ * @depth: the frame index of this call on current's shadow stack
+ * @calltime: local_clock() at entry, ns
+ * @rettime: local_clock() at return, ns
+ */
+struct mfg_return {
+	unsigned long func;
+	unsigned long ret_addr;
+	unsigned long retval;
+	int depth;
+	unsigned long long calltime;
+	unsigned long long rettime;
+};
+
+/**
+ * typedef mfg_entry_fn - entry callback
+ * @trace: the call
+ * @ops: the user
+ * @fregs: the registers at function entry (arguments, stack pointer)
+ *
+ * Context: preemption disabled; any context the traced function runs in,
+ * NMI included. Must not sleep.
+ * Return: non-zero to receive this call's return callback.
+ */
+typedef int (*mfg_entry_fn)(const struct mfg_entry *trace, struct mfg_ops *ops,
+			    struct ftrace_regs *fregs);
+
+/**
+ * typedef mfg_return_fn - return callback
+ * @trace: the call
+ * @ops: the user
+ * @fregs: return-time registers: the return value registers, the stack
+ *         pointer and the frame pointer are valid, nothing else
+ *
+ * Context: preemption disabled; any context. Must not sleep.
+ */
+typedef void (*mfg_return_fn)(const struct mfg_return *trace, struct mfg_ops *ops,
+			      struct ftrace_regs *fregs);
+
+/**
+ * struct mfg_ops - one mfgraph user
+ * @entryfunc: called on entry of each function the user's filter selects;
+ *             NULL means every call wants its return
+ * @retfunc: called on return of each call whose entry asked for it;
+ *           NULL makes an entry-only user, which never costs a frame
+ * @private: the user's own data
+ * @slot: registry slot, valid while registered (mfgraph's)
+ * @filter: the user's filter state (mfgraph's)
+ *
+ * The fields after @private belong to mfgraph: zero-initialise the structure.
+ */
+struct mfg_ops {
+	mfg_entry_fn entryfunc;
+	mfg_return_fn retfunc;
+#ifdef __cplusplus
+	void *private_;		/* "private" is a C++ keyword; same field */
+#else
+	void *private;
+#endif
+	int slot;
+	void *filter;
+};
+
 /**
  * struct mfg_core_info - the engine's build-time layout, as compiled
  * @max_users: registry slots (MFG_MAX_USERS)

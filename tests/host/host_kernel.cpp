@@ -28,6 +28,13 @@ void mfg_k_preempt_enable(void) { --preempt_depth; }
 void mfg_k_rcu_read_lock(void) { ++rcu_depth; }
 void mfg_k_rcu_read_unlock(void) { --rcu_depth; }
 void *mfg_k_current(void) { return &current_task; }
+unsigned int mfg_k_cpu(void) { return 0; }
+
+void mfg_k_fatal(const char *why)
+{
+	std::fprintf(stderr, "mfgraph: fatal: %s\n", why);
+	std::abort();
+}
 
 unsigned long long mfg_k_clock_ns(void)
 {

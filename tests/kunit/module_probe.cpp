@@ -6,13 +6,14 @@
 
 #include "../../fgraph/registry.h"
 #include "../../fgraph/shadow_stack.h"
+#include "../../fgraph/task_stack.h"
 
 extern "C" void mfg_probe_expected_info(struct mfg_core_info *info)
 {
 	info->max_users = mfg::Registry<>::kSlots;
 	info->stack_bytes = MFG_SHADOW_STACK_BYTES;
-	info->stack_words = mfg::ShadowStack<>::kWords;
-	info->max_depth = mfg::ShadowStack<>::kMaxDepth;
+	info->stack_words = mfg::TaskStack::Frames::kWords;
+	info->max_depth = mfg::TaskStack::Frames::kMaxDepth;
 	info->max_data_words = MFG_MAX_DATA_WORDS;
 	info->header_words = mfg::kHeaderWords;
 	info->cplusplus = __cplusplus;

@@ -42,8 +42,9 @@ status=${PIPESTATUS[0]}
 [ "$status" = 0 ] || { log "module build failed"; exit 1; }
 "$top/scripts/check-module-build.sh" "$out/build.log" "$cross" "$out/src"/*.ko
 
-mods=("$out/src/mfgraph.ko" "$out/src/mfg_module_test.ko" "$out/src/mfg_core_test.ko")
-suites=(mfgraph_module mfgraph_core)
+mods=("$out/src/mfgraph.ko" "$out/src/mfg_module_test.ko" "$out/src/mfg_core_test.ko"
+	"$out/src/mfg_hook_test.ko")
+suites=(mfgraph_module mfgraph_core mfgraph_hook)
 for m in ${EXTRA_MODULES:-}; do mods+=("$m"); done
 for s in ${EXTRA_SUITES:-}; do suites+=("$s"); done
 

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * x86_64: where a traced function's return address lives, and what
+ * identifies one return.
+ *
+ * The ftrace_ops callback runs from the fentry call, before the traced
+ * function's prologue, so the stack pointer it reports points at the return
+ * address. That slot's address identifies the call: at the return, the
+ * trampoline reports the stack pointer as the ret left it, one word above.
+ */
+#ifndef MFG_ARCH_X86_H
+#define MFG_ARCH_X86_H
+
+#include <linux/ftrace.h>
+
+/* The unwinder reads return slots by address: swapping them back works. */
+#define MFG_ARCH_KEY_IS_SLOT 1
+
+static __always_inline unsigned long *mfg_arch_ret_slot(struct ftrace_regs *fregs)
+{
+	return (unsigned long *)ftrace_regs_get_stack_pointer(fregs);
+}
+
+static __always_inline unsigned long mfg_arch_entry_key(struct ftrace_regs *fregs,
+							 unsigned long *slot)
+{
+	return (unsigned long)slot;
+}
+
+static __always_inline unsigned long mfg_arch_return_key(struct ftrace_regs *fregs)
+{
+	return ftrace_regs_get_stack_pointer(fregs) - sizeof(unsigned long);
+}
+
+#endif /* MFG_ARCH_X86_H */

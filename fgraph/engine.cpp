@@ -1,0 +1,622 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// The engine: the tracing path (entry and return), the data and unwinder
+// APIs, and the state the C glue drives (registry, function map, shadow
+// stacks, statistics).
+//
+// Everything here is constant-initialised (constinit): a module runs no C++
+// constructors at load. Pointers the tracing path reads are published with
+// release stores and read with acquire loads; whatever they replace is freed
+// by the glue only after an RCU grace period, and the tracing path always
+// runs with preemption disabled, which makes it an RCU reader.
+#include "core.h"
+
+#include "func_map.h"
+#include "registry.h"
+#include "shadow_stack.h"
+#include "task_stack.h"
+
+extern "C" void mfg_return_trampoline(void);
+
+namespace mfg {
+namespace {
+
+struct CpuStats {
+	u64 entries[MFG_MAX_USERS];
+	u64 returns[MFG_MAX_USERS];
+	u64 misses[MFG_NR_MISSES];
+};
+
+constinit Registry<> g_registry;
+constinit ktl::Atomic<FuncMap *> g_map;
+constinit ktl::Atomic<UserMask> g_return_users;	// slots with a retfunc
+constinit ktl::Atomic<TaskTable *> g_tasks;
+constinit ktl::Atomic<StackPool *> g_pool;
+constinit ktl::Atomic<TaskStack *> g_deferred;	// unlinked, waiting for a grace period
+constinit ktl::Atomic<u32> g_stacks_in_use;
+constinit ktl::Atomic<u32> g_deepest;
+constinit CpuStats *g_stats;
+constinit u32 g_nr_cpus;
+constinit ktl::Atomic<bool> g_mismatch_warned;
+
+u64 trampoline() { return reinterpret_cast<u64>(&mfg_return_trampoline); }
+
+void count_miss(u32 cpu, mfg_miss cause)
+{
+	if (g_stats)
+		ktl::local_add(g_stats[cpu].misses[cause], 1);
+}
+
+void count(u64 (&counters)[MFG_MAX_USERS], u32 slot) { ktl::local_add(counters[slot], 1); }
+
+// Lock-free push onto the deferred-free list: any context, NMI included.
+// The only consumer takes the whole list at once, so there is no ABA.
+void defer_free(TaskStack *s)
+{
+	TaskStack *head = g_deferred.load_relaxed();
+	do {
+		s->free_next = head;
+	} while (!g_deferred.compare_exchange(head, s));
+}
+
+// current's stack, if it has one.
+TaskStack *find_stack(const mfg_core_ctx *ctx)
+{
+	TaskTable *table = g_tasks.load_acquire();
+	if (!table)
+		return nullptr;
+	TaskTable::Slot *slot = table->slot(ctx->key);
+	if (!slot)
+		return nullptr;
+	TaskStack *s = slot->load_acquire();
+	return s && s->owner == ctx->task ? s : nullptr;
+}
+
+// current's stack, taking one from the CPU's pool on its first traced call.
+TaskStack *find_or_take_stack(const mfg_core_ctx *ctx, int *want)
+{
+	TaskTable *table = g_tasks.load_acquire();
+	StackPool *pool = g_pool.load_acquire();
+	if (!table || !pool)
+		return nullptr;
+	TaskTable::Slot *slot = table->slot(ctx->key);
+	if (!slot) {
+		*want |= MFG_WANT_CHUNK;
+		count_miss(ctx->cpu, MFG_MISS_NO_CHUNK);
+		return nullptr;
+	}
+	TaskStack *s = slot->load_acquire();
+	if (s) {
+		if (s->owner == ctx->task)
+			return s;
+		// A dead task with this pid was not freed yet.
+		count_miss(ctx->cpu, MFG_MISS_PID_BUSY);
+		return nullptr;
+	}
+	bool low = false;
+	s = pool->take(ctx->cpu, &low);
+	if (low)
+		*want |= MFG_WANT_REFILL;
+	if (!s) {
+		count_miss(ctx->cpu, MFG_MISS_NO_STACK);
+		return nullptr;
+	}
+	s->owner = ctx->task;
+	TaskStack *expected = nullptr;
+	// Only this task installs into its own slot, and the slot was empty:
+	// the exchange cannot fail unless the table is corrupt.
+	if (!slot->compare_exchange(expected, s)) {
+		defer_free(s);
+		return nullptr;
+	}
+	g_stacks_in_use.fetch_add(1);
+	return s;
+}
+
+void note_depth(u32 depth)
+{
+	u32 seen = g_deepest.load_relaxed();
+	while (depth > seen && !g_deepest.compare_exchange(seen, depth)) {
+	}
+}
+
+// Entry callbacks of users that want no return: no frame involved.
+void call_entry_only(const mfg_core_ctx *ctx, UserMask users, const mfg_entry &trace, ftrace_regs *fregs)
+{
+	for (; users; users &= users - 1) {
+		const u32 slot = ktl::lowest_bit(users);
+		const u64 gen = g_registry.generation(slot);
+		auto *ops = static_cast<mfg_ops *>(const_cast<void *>(g_registry.owner(slot)));
+		if (!(gen & 1) || !ops)
+			continue;
+		if (ops->entryfunc)
+			ops->entryfunc(&trace, ops, fregs);
+		count(g_stats[ctx->cpu].entries, slot);
+	}
+}
+
+// Is frame @index of @s swapped (its return slot holds the trampoline)?
+// Yes once built, until its return dispatch starts.
+bool is_swapped(TaskStack *s, u32 index)
+{
+	for (const Dispatch *d = s->dispatch; d; d = d->prev)
+		if (d->frame == index)
+			return false;
+	for (const auto *b = s->frames.builder(); b; b = b->previous())
+		if (b->frame_index() == index)
+			return false;
+	return true;
+}
+
+// Where the currently running callback's frame and user are.
+bool current_callback(TaskStack *s, u32 *frame, u32 *slot)
+{
+	const auto *b = s->frames.builder();
+	const Dispatch *d = s->dispatch;
+	// The innermost of the two is the one with the higher frame index.
+	if (b && b->open_slot() >= 0 && (!d || b->frame_index() > d->frame)) {
+		*frame = b->frame_index();
+		*slot = static_cast<u32>(b->open_slot());
+		return true;
+	}
+	if (d) {
+		*frame = d->frame;
+		*slot = d->slot;
+		return true;
+	}
+	return false;
+}
+
+void *entry_data(const EntryView &e, int *size)
+{
+	if (size)
+		*size = static_cast<int>(e.data_words * sizeof(u64));
+	return e.data_words ? e.data : nullptr;
+}
+
+} // namespace
+} // namespace mfg
+
+using namespace mfg;
+
+extern "C" void mfg_core_count_miss(unsigned int cpu, enum mfg_miss cause) { count_miss(cpu, cause); }
+
+extern "C" void mfg_core_describe(struct mfg_core_info *info)
+{
+	info->max_users = Registry<>::kSlots;
+	info->stack_bytes = MFG_SHADOW_STACK_BYTES;
+	info->stack_words = TaskStack::Frames::kWords;
+	info->max_depth = TaskStack::Frames::kMaxDepth;
+	info->max_data_words = MFG_MAX_DATA_WORDS;
+	info->header_words = kHeaderWords;
+	info->cplusplus = __cplusplus;
+}
+
+extern "C" unsigned long long mfg_core_live_users(void) { return g_registry.live_mask(); }
+
+// ---------------------------------------------------------------- entry
+
+extern "C" int mfg_core_entry(const struct mfg_core_ctx *ctx, unsigned long ip, unsigned long *retp,
+			      unsigned long frame_key, struct ftrace_regs *fregs)
+{
+	const FuncMap *map = g_map.load_acquire();
+	if (!map)
+		return 0;
+	const UserMask users = map->users_for(ip);
+	if (!users)
+		return 0;
+
+	int want = 0;
+	mfg_entry trace{ip, *retp, 0};
+	const UserMask returners = users & g_return_users.load_relaxed();
+	if (!returners) {
+		if (TaskStack *s = find_stack(ctx))
+			trace.depth = static_cast<int>(s->frames.depth());
+		call_entry_only(ctx, users, trace, fregs);
+		return want;
+	}
+
+	TaskStack *s = find_or_take_stack(ctx, &want);
+	if (!s) {
+		call_entry_only(ctx, users & ~returners, trace, fregs);
+		return want;
+	}
+	TaskStack::Frames::Builder frame(s->frames, {*retp, ip, mfg_k_clock_ns(), frame_key});
+	if (!frame.ok()) {
+		count_miss(ctx->cpu, MFG_MISS_OVERFLOW);
+		trace.depth = static_cast<int>(s->frames.depth());
+		call_entry_only(ctx, users & ~returners, trace, fregs);
+		return want;
+	}
+	trace.depth = static_cast<int>(frame.frame_index());
+	for (UserMask left = users; left; left &= left - 1) {
+		const u32 slot = ktl::lowest_bit(left);
+		const u64 gen = g_registry.generation(slot);
+		auto *ops = static_cast<mfg_ops *>(const_cast<void *>(g_registry.owner(slot)));
+		if (!(gen & 1) || !ops)
+			continue;
+		if (!ops->retfunc) {
+			if (ops->entryfunc)
+				ops->entryfunc(&trace, ops, fregs);
+			count(g_stats[ctx->cpu].entries, slot);
+			continue;
+		}
+		if (!frame.open_entry(slot, gen)) {
+			count_miss(ctx->cpu, MFG_MISS_OVERFLOW);
+			continue;
+		}
+		const int wants_return = ops->entryfunc ? ops->entryfunc(&trace, ops, fregs) : 1;
+		count(g_stats[ctx->cpu].entries, slot);
+		frame.close_entry(wants_return != 0);
+	}
+	if (frame.finish()) {
+		note_depth(s->frames.depth());
+		// Swap only once the frame is complete: the trampoline must
+		// never find a frame that is not there.
+		ktl::write_once(*retp, trampoline());
+	}
+	return want;
+}
+
+// ---------------------------------------------------------------- return
+
+extern "C" unsigned long mfg_core_return(const struct mfg_core_ctx *ctx, unsigned long frame_key,
+					 unsigned long retval, unsigned long *unwind_slot,
+					 struct ftrace_regs *fregs)
+{
+	TaskStack *s = find_stack(ctx);
+	if (!s || s->frames.empty())
+		mfg_k_fatal("return trampoline reached with no shadow frame");
+
+	u32 index = s->frames.depth() - 1;
+	FrameView f = s->frames.frame(index);
+	if (f.retp() != frame_key) {
+		// A frame above ours was abandoned (its function never returned
+		// normally). Find ours below it, drop the abandoned ones.
+		count_miss(ctx->cpu, MFG_MISS_MISMATCH);
+		if (!g_mismatch_warned.load_relaxed()) {
+			g_mismatch_warned.store_relaxed(true);
+			mfg_k_log(MFG_K_WARNING, "return of %#lx does not match the top frame (%#llx); recovering",
+				  frame_key, static_cast<unsigned long long>(f.retp()));
+		}
+		while (index > 0 && s->frames.frame(index).retp() != frame_key)
+			--index;
+		if (s->frames.frame(index).retp() != frame_key)
+			mfg_k_fatal("return matches no shadow frame");
+		while (s->frames.depth() > index + 1)
+			s->frames.pop();
+		f = s->frames.frame(index);
+	}
+
+	const unsigned long ret = f.ret_addr();
+	// Let an unwinder running in a callback find the real caller.
+	*unwind_slot = ret;
+
+	if (!ctx->rcu_watching) {
+		// Callbacks need RCU to keep their ops alive; pop without them.
+		count_miss(ctx->cpu, MFG_MISS_NOT_WATCHING);
+		s->frames.pop();
+		return ret;
+	}
+	const mfg_return trace{f.func(), ret, retval, static_cast<int>(index), f.calltime(), mfg_k_clock_ns()};
+	Dispatch dispatch{s->dispatch, index, 0, {}};
+	s->dispatch = &dispatch;
+	u32 stale = 0;
+	dispatch_returns(f, g_registry, &stale, [&](u32 slot, const EntryView &e) {
+		auto *ops = static_cast<mfg_ops *>(const_cast<void *>(g_registry.owner(slot)));
+		if (!ops || !ops->retfunc)
+			return;
+		dispatch.slot = slot;
+		dispatch.entry = e;
+		ops->retfunc(&trace, ops, fregs);
+		count(g_stats[ctx->cpu].returns, slot);
+	});
+	s->dispatch = dispatch.prev;
+	if (stale && g_stats)
+		ktl::local_add(g_stats[ctx->cpu].misses[MFG_MISS_STALE], stale);
+	s->frames.pop();
+	return ret;
+}
+
+// ---------------------------------------------------------------- data API
+
+extern "C" void *mfg_core_reserve_data(const struct mfg_core_ctx *ctx, int size)
+{
+	if (size <= 0 || size > static_cast<int>(MFG_MAX_DATA_WORDS * sizeof(u64)))
+		return nullptr;
+	TaskStack *s = find_stack(ctx);
+	if (!s)
+		return nullptr;
+	return s->frames.reserve_data((static_cast<u32>(size) + sizeof(u64) - 1) / sizeof(u64));
+}
+
+extern "C" void *mfg_core_retrieve_data(const struct mfg_core_ctx *ctx, int *size)
+{
+	TaskStack *s = find_stack(ctx);
+	if (!s || !s->dispatch)
+		return nullptr;
+	return entry_data(s->dispatch->entry, size);
+}
+
+extern "C" void *mfg_core_retrieve_parent_data(const struct mfg_core_ctx *ctx, int depth, int *size)
+{
+	TaskStack *s = find_stack(ctx);
+	u32 frame = 0, slot = 0;
+	if (!s || depth < 0 || !current_callback(s, &frame, &slot) || static_cast<u32>(depth) > frame)
+		return nullptr;
+	EntryView e{};
+	if (!s->frames.frame(frame - depth).find_entry(slot, &e) || !g_registry.is_current(slot, e.generation))
+		return nullptr;
+	return entry_data(e, size);
+}
+
+extern "C" unsigned long *mfg_core_task_var(const struct mfg_core_ctx *ctx, const struct mfg_ops *ops)
+{
+	if (!ops || ops->slot < 0 || ops->slot >= static_cast<int>(MFG_MAX_USERS) ||
+	    g_registry.owner(ops->slot) != ops)
+		return nullptr;
+	int want = 0;
+	TaskStack *s = find_or_take_stack(ctx, &want);
+	if (!s)
+		return nullptr;
+	const u32 slot = static_cast<u32>(ops->slot);
+	const u64 gen = g_registry.generation(slot);
+	// A variable left by an earlier user of the slot starts again at 0.
+	if (s->var_generation[slot] != gen) {
+		s->var_value[slot] = 0;
+		s->var_generation[slot] = gen;
+	}
+	return reinterpret_cast<unsigned long *>(&s->var_value[slot]);
+}
+
+// ---------------------------------------------------------------- unwinder
+
+extern "C" unsigned long mfg_core_ret_addr(const struct mfg_core_ctx *ctx, int *idx, unsigned long ret,
+					   unsigned long frame_key)
+{
+	if (ret != trampoline())
+		return ret;
+	TaskStack *s = find_stack(ctx);
+	if (!s)
+		return ret;
+	int seen = 0;
+	for (u32 i = s->frames.depth(); i-- > 0;) {
+		if (!is_swapped(s, i))
+			continue;
+		FrameView f = s->frames.frame(i);
+		if (frame_key ? f.retp() == frame_key : (idx && seen == *idx)) {
+			if (idx)
+				*idx = seen + 1;
+			return f.ret_addr();
+		}
+		++seen;
+	}
+	return ret;
+}
+
+extern "C" void mfg_core_unswap_all(const struct mfg_core_ctx *ctx, bool restore)
+{
+	TaskStack *s = find_stack(ctx);
+	if (!s)
+		return;
+	for (u32 i = s->frames.depth(); i-- > 0;) {
+		if (!is_swapped(s, i))
+			continue;
+		FrameView f = s->frames.frame(i);
+		auto *slot = reinterpret_cast<unsigned long *>(f.retp());
+		const unsigned long from = restore ? f.ret_addr() : trampoline();
+		const unsigned long to = restore ? trampoline() : f.ret_addr();
+		if (ktl::read_once(*slot) == from)
+			ktl::write_once(*slot, to);
+	}
+}
+
+extern "C" void mfg_core_fix_trace(const struct mfg_core_ctx *ctx, unsigned long *trace, unsigned int n)
+{
+	int idx = 0;
+	for (unsigned int i = 0; i < n; i++)
+		if (trace[i] == trampoline())
+			trace[i] = mfg_core_ret_addr(ctx, &idx, trace[i], 0);
+}
+
+// ---------------------------------------------------------------- registration
+
+extern "C" int mfg_core_claim(struct mfg_ops *ops)
+{
+	const int slot = g_registry.claim(ops);
+	if (slot < 0)
+		return slot;
+	ops->slot = slot;
+	for (u32 c = 0; c < g_nr_cpus; c++) {
+		g_stats[c].entries[slot] = 0;
+		g_stats[c].returns[slot] = 0;
+	}
+	if (ops->retfunc) {
+		UserMask m = g_return_users.load_relaxed();
+		while (!g_return_users.compare_exchange(m, m | (UserMask{1} << slot))) {
+		}
+	}
+	return slot;
+}
+
+extern "C" void mfg_core_retire(int slot)
+{
+	g_registry.retire(static_cast<u32>(slot));
+	UserMask m = g_return_users.load_relaxed();
+	while (!g_return_users.compare_exchange(m, m & ~(UserMask{1} << slot))) {
+	}
+}
+
+extern "C" void mfg_core_release(int slot) { g_registry.release(static_cast<u32>(slot)); }
+
+extern "C" void *mfg_core_publish_map(const struct mfg_core_filter *filters, unsigned int n, int *err)
+{
+	UserFilter local[MFG_MAX_USERS];
+	if (n > MFG_MAX_USERS) {
+		*err = -ktl::err::kInval;
+		return nullptr;
+	}
+	for (unsigned int i = 0; i < n; i++)
+		local[i] = UserFilter{static_cast<u32>(filters[i].slot), filters[i].all,
+				      reinterpret_cast<const u64 *>(filters[i].ips), filters[i].count};
+	FuncMap *fresh = FuncMap::create(local, n, err);
+	if (!fresh)
+		return nullptr;
+	FuncMap *old = g_map.load_relaxed();
+	g_map.store_release(fresh);
+	return old;
+}
+
+extern "C" void mfg_core_free_map(void *map) { FuncMap::destroy(static_cast<FuncMap *>(map)); }
+
+extern "C" unsigned int mfg_core_map_size(void)
+{
+	const FuncMap *m = g_map.load_acquire();
+	return m ? m->size() : 0;
+}
+
+// ---------------------------------------------------------------- stacks
+
+extern "C" int mfg_core_stacks_start(unsigned int nr_cpus)
+{
+	TaskTable *table = TaskTable::create(nr_cpus);
+	StackPool *pool = StackPool::create(nr_cpus);
+	if (!table || !pool) {
+		TaskTable::destroy(table);
+		StackPool::destroy(pool);
+		return -ktl::err::kNoMem;
+	}
+	// No tracing is active yet: filling other CPUs' pools directly is safe.
+	for (u32 c = 0; c < nr_cpus; c++) {
+		for (u32 i = 0; i < StackPool::kPerCpu; i++) {
+			auto *s = static_cast<TaskStack *>(mfg_k_zalloc(sizeof(TaskStack)));
+			if (!s || !pool->put(c, s)) {
+				mfg_k_free(s);
+				break;
+			}
+		}
+	}
+	g_tasks.store_release(table);
+	g_pool.store_release(pool);
+	return 0;
+}
+
+extern "C" bool mfg_core_stacks_started(void) { return g_tasks.load_relaxed() != nullptr; }
+
+extern "C" int mfg_core_grow(long key)
+{
+	TaskTable *t = g_tasks.load_relaxed();
+	return !t || t->grow(key) ? 0 : -ktl::err::kNoMem;
+}
+
+extern "C" unsigned int mfg_core_pool_want(unsigned int cpu)
+{
+	StackPool *p = g_pool.load_relaxed();
+	return p && cpu < p->nr_cpus() ? StackPool::kPerCpu - p->level(cpu) : 0;
+}
+
+extern "C" unsigned int mfg_core_refill_local(unsigned int cpu, void *const *stacks, unsigned int n)
+{
+	StackPool *p = g_pool.load_relaxed();
+	unsigned int used = 0;
+	while (p && used < n && p->put(cpu, static_cast<TaskStack *>(stacks[used])))
+		++used;
+	return used;
+}
+
+extern "C" void *mfg_core_task_freed(void *task, long key)
+{
+	TaskTable *t = g_tasks.load_acquire();
+	TaskTable::Slot *slot = t ? t->slot(key) : nullptr;
+	if (!slot)
+		return nullptr;
+	TaskStack *s = slot->load_acquire();
+	if (!s || s->owner != task || !slot->compare_exchange(s, nullptr))
+		return nullptr;
+	g_stacks_in_use.fetch_add(~u32{0});
+	defer_free(s);
+	return s;
+}
+
+extern "C" unsigned int mfg_core_reap(void (*collect)(void *stack, void *arg), void *arg, bool idle_too)
+{
+	// Stacks of freed tasks first.
+	TaskStack *list = g_deferred.load_relaxed();
+	while (!g_deferred.compare_exchange(list, nullptr)) {
+	}
+	while (list) {
+		TaskStack *next = list->free_next;
+		collect(list, arg);
+		list = next;
+	}
+	TaskTable *t = g_tasks.load_relaxed();
+	if (!t || !idle_too)
+		return 0;
+	unsigned int busy = 0;
+	t->for_each_stack([&](TaskTable::Slot &slot, TaskStack *s) {
+		if (!s->frames.empty()) {
+			++busy;
+			return;
+		}
+		if (slot.compare_exchange(s, nullptr)) {
+			g_stacks_in_use.fetch_add(~u32{0});
+			collect(s, arg);
+		}
+	});
+	return busy;
+}
+
+extern "C" void mfg_core_stacks_stop(void)
+{
+	TaskTable *t = g_tasks.load_relaxed();
+	StackPool *p = g_pool.load_relaxed();
+	g_tasks.store_release(nullptr);
+	g_pool.store_release(nullptr);
+	TaskTable::destroy(t);
+	StackPool::destroy(p);
+}
+
+// ---------------------------------------------------------------- statistics
+
+extern "C" int mfg_core_stats_init(unsigned int nr_cpus)
+{
+	g_stats = static_cast<CpuStats *>(mfg_k_zalloc(nr_cpus * sizeof(CpuStats)));
+	if (!g_stats)
+		return -ktl::err::kNoMem;
+	g_nr_cpus = nr_cpus;
+	return 0;
+}
+
+extern "C" void mfg_core_stats_exit(void)
+{
+	mfg_k_free(g_stats);
+	g_stats = nullptr;
+	g_nr_cpus = 0;
+}
+
+extern "C" void mfg_core_user_stats(int slot, struct mfg_core_stats *out)
+{
+	out->entries = out->returns = 0;
+	for (u32 c = 0; c < g_nr_cpus; c++) {
+		out->entries += ktl::read_once(g_stats[c].entries[slot]);
+		out->returns += ktl::read_once(g_stats[c].returns[slot]);
+	}
+}
+
+extern "C" unsigned long long mfg_core_misses(enum mfg_miss cause)
+{
+	unsigned long long n = 0;
+	for (u32 c = 0; c < g_nr_cpus; c++)
+		n += ktl::read_once(g_stats[c].misses[cause]);
+	return n;
+}
+
+extern "C" unsigned long long mfg_core_slot_generation(int slot) { return g_registry.generation(slot); }
+
+extern "C" void mfg_core_stack_stats(unsigned int *in_use, unsigned int *deepest, unsigned int *chunks)
+{
+	*in_use = g_stacks_in_use.load_relaxed();
+	*deepest = g_deepest.load_relaxed();
+	TaskTable *t = g_tasks.load_relaxed();
+	*chunks = t ? t->chunks_in_use() : 0;
+}
