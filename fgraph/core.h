@@ -35,18 +35,6 @@ enum mfg_core_want {
 	MFG_WANT_CHUNK = 2,	/* the task table has no chunk for ctx->key */
 };
 
-/* Why a call ran untraced, or a return found something amiss. */
-enum mfg_miss {
-	MFG_MISS_NO_STACK,	/* the CPU's stack pool was empty */
-	MFG_MISS_NO_CHUNK,	/* the task table had no room for this pid yet */
-	MFG_MISS_PID_BUSY,	/* the pid's slot still held a dead task's stack */
-	MFG_MISS_OVERFLOW,	/* the shadow stack was full */
-	MFG_MISS_NOT_WATCHING,	/* RCU was not watching: callbacks skipped */
-	MFG_MISS_MISMATCH,	/* a return did not match the top frame */
-	MFG_MISS_STALE,		/* a return entry of a user gone since the push */
-	MFG_NR_MISSES
-};
-
 /* Count a miss the glue detected. */
 void mfg_core_count_miss(unsigned int cpu, enum mfg_miss cause);
 

@@ -281,8 +281,16 @@ extern "C" unsigned long mfg_core_return(const struct mfg_core_ctx *ctx, unsigne
 		}
 		while (index > 0 && s->frames.frame(index).retp() != frame_key)
 			--index;
-		if (s->frames.frame(index).retp() != frame_key)
+		if (s->frames.frame(index).retp() != frame_key) {
+			for (u32 i = s->frames.depth(); i-- > 0;) {
+				FrameView g = s->frames.frame(i);
+				mfg_k_log(MFG_K_ERR, "frame %u: func %#llx ret %#llx key %#llx words %u", i,
+					  static_cast<unsigned long long>(g.func()),
+					  static_cast<unsigned long long>(g.ret_addr()),
+					  static_cast<unsigned long long>(g.retp()), g.size_words());
+			}
 			mfg_k_fatal("return matches no shadow frame");
+		}
 		while (s->frames.depth() > index + 1)
 			s->frames.pop();
 		f = s->frames.frame(index);
@@ -459,9 +467,11 @@ extern "C" void *mfg_core_publish_map(const struct mfg_core_filter *filters, uns
 	for (unsigned int i = 0; i < n; i++)
 		local[i] = UserFilter{static_cast<u32>(filters[i].slot), filters[i].all,
 				      reinterpret_cast<const u64 *>(filters[i].ips), filters[i].count};
-	FuncMap *fresh = FuncMap::create(local, n, err);
-	if (!fresh)
+	// No user: no map, and the entry path stops at the first load.
+	FuncMap *fresh = n ? FuncMap::create(local, n, err) : nullptr;
+	if (n && !fresh)
 		return nullptr;
+	*err = 0;
 	FuncMap *old = g_map.load_relaxed();
 	g_map.store_release(fresh);
 	return old;

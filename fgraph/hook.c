@@ -877,7 +877,8 @@ int mfg_hook_init(void)
 
 void mfg_hook_exit(void)
 {
-	int cpu;
+	void *map;
+	int cpu, err;
 
 	/* No user and nothing outstanding, or the module could not unload. */
 	for_each_possible_cpu(cpu) {
@@ -887,6 +888,15 @@ void mfg_hook_exit(void)
 	cancel_delayed_work_sync(&mfg_drain_work);
 	cancel_work_sync(&mfg_free_work);
 	mutex_lock(&mfg_mutex);
+	/* The hook is off for good: its filter hash goes with the module. */
+	if (!mfg_hook_registered)
+		ftrace_free_filter(&mfg_hook_ops);
+	/* The last user's unregistration published no map; be sure of it. */
+	map = mfg_core_publish_map(NULL, 0, &err);
+	if (map) {
+		synchronize_rcu();
+		mfg_core_free_map(map);
+	}
 	if (mfg_core_stacks_started()) {
 		/* Only when load failed half way: nothing can hold frames. */
 		mfg_reap_locked(true);

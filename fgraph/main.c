@@ -20,6 +20,30 @@ void mfg_get_core_info(struct mfg_core_info *info)
 }
 EXPORT_SYMBOL_GPL(mfg_get_core_info);
 
+/**
+ * mfg_get_stats() - engine-wide counters
+ * @stats: filled in
+ *
+ * Context: process context, may sleep.
+ */
+void mfg_get_stats(struct mfg_stats *stats)
+{
+	struct mfg_hook_stats *st = kzalloc(sizeof(*st), GFP_KERNEL);
+	unsigned int chunks;
+	int i;
+
+	mfg_core_stack_stats(&stats->stacks_in_use, &stats->deepest, &chunks);
+	for (i = 0; i < MFG_NR_MISSES; i++)
+		stats->misses[i] = mfg_core_misses(i);
+	stats->users = 0;
+	if (st) {
+		mfg_hook_stats(st);
+		stats->users = st->nr_users;
+		kfree(st);
+	}
+}
+EXPORT_SYMBOL_GPL(mfg_get_stats);
+
 static int mfg_core_show(struct seq_file *m, void *unused)
 {
 	struct mfg_core_info info;

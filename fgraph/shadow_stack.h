@@ -186,12 +186,16 @@ public:
 	void pop()
 	{
 		const u32 d = depth() - 1;
+		// Read where the frame starts before unpublishing it: once depth
+		// is d, an interrupt may push a frame of its own at index d and
+		// overwrite frame_start[d].
+		const u32 start = ktl::read_once(frame_start_[d]);
+		ktl::compiler_barrier();
 		// Unpublish the frame before giving its words back: an interrupt
-		// arriving in between then pushes above it instead of reusing a
-		// frame_start slot that still describes it.
+		// arriving in between then pushes above it, never onto it.
 		ktl::write_once(depth_, d);
 		ktl::compiler_barrier();
-		ktl::write_once(top_, static_cast<u32>(frame_start_[d]));
+		ktl::write_once(top_, start);
 	}
 
 	// Data for the user whose entry is being built by the innermost builder;
@@ -233,23 +237,28 @@ public:
 		const u32 d = stack.depth();
 		index_ = d;
 		start_ = stack.top();
-		if (d >= kMaxDepth || start_ + kMinFrameWords > kWords || !stack.claim_words(kHeaderWords)) {
+		if (d >= kMaxDepth || start_ + kMinFrameWords > kWords) {
 			stack.refuse();
 			return;
 		}
+		// Mark frame d as under construction first: walkers skip it.
+		stack.builder_ = this;
+		ktl::compiler_barrier();
+		// Claim the words, then the frame index. An interrupt before the
+		// index is ours pushes at index d itself, but above our words, and
+		// is gone again before we write frame_start[d] below; one after
+		// it pushes at d + 1.
+		stack.claim_words(kHeaderWords);
+		ktl::write_once(stack.depth_, d + 1);
+		ktl::compiler_barrier();
+		ktl::write_once(stack.frame_start_[d], static_cast<u16>(start_));
 		u64 *h = &stack.words_[start_];
 		h[0] = header.ret_addr;
 		h[1] = header.func;
 		h[2] = header.calltime;
 		h[3] = header.retp;
-		stack.frame_start_[d] = static_cast<u16>(start_);
-		ktl::compiler_barrier();
-		// Publish the frame only once its header is complete, so a walker
-		// in a nested NMI never reads a half-written header.
-		ktl::write_once(stack.depth_, d + 1);
 		if (d + 1 > stack.deepest())
 			ktl::write_once(stack.deepest_, d + 1);
-		stack.builder_ = this;
 		open_ = true;
 	}
 

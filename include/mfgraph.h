@@ -37,6 +37,8 @@ unsigned long mfg_ret_addr(struct task_struct *task, int *idx, unsigned long ret
 			   unsigned long *retp);
 unsigned int mfg_stack_trace_save(unsigned long *store, unsigned int size, unsigned int skipnr);
 
+void mfg_get_stats(struct mfg_stats *stats);
+
 /**
  * mfg_get_core_info() - describe the engine's build-time layout
  * @info: filled in with the limits the loaded engine was compiled with

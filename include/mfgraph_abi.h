@@ -31,6 +31,42 @@ struct ftrace_regs;
 struct mfg_ops;
 
 /**
+ * enum mfg_miss - why a traced call ran untraced, or a return was odd
+ * @MFG_MISS_NO_STACK: the CPU's pool of shadow stacks was empty
+ * @MFG_MISS_NO_CHUNK: the task table had no room for the task's pid yet
+ * @MFG_MISS_PID_BUSY: the pid's slot still held a dead task's stack
+ * @MFG_MISS_OVERFLOW: the task's shadow stack was full
+ * @MFG_MISS_NOT_WATCHING: RCU was not watching; callbacks skipped
+ * @MFG_MISS_MISMATCH: a return did not match the top frame (recovered)
+ * @MFG_MISS_STALE: return entries of users gone since the entry
+ * @MFG_NR_MISSES: the number of causes
+ */
+enum mfg_miss {
+	MFG_MISS_NO_STACK,
+	MFG_MISS_NO_CHUNK,
+	MFG_MISS_PID_BUSY,
+	MFG_MISS_OVERFLOW,
+	MFG_MISS_NOT_WATCHING,
+	MFG_MISS_MISMATCH,
+	MFG_MISS_STALE,
+	MFG_NR_MISSES
+};
+
+/**
+ * struct mfg_stats - engine-wide counters
+ * @users: registered users
+ * @stacks_in_use: per-task shadow stacks held by tasks
+ * @deepest: the most frames one shadow stack has held
+ * @misses: counts by enum mfg_miss
+ */
+struct mfg_stats {
+	unsigned int users;
+	unsigned int stacks_in_use;
+	unsigned int deepest;
+	unsigned long long misses[MFG_NR_MISSES];
+};
+
+/**
  * struct mfg_entry - a traced call, as an entry callback sees it
  * @func: the traced function (its ftrace location)
  * @ret_addr: where the traced function will return to (in its caller)

@@ -10,7 +10,8 @@
  * The function's ret already consumed its return slot. We claim that word
  * again and tell the unwinder it is this frame's return address: the handler
  * writes the real caller's address there before any callback runs, so a
- * stack trace taken in a callback continues into the real caller.
+ * stack trace taken in a callback continues into the real caller, and we
+ * finally return through it.
  */
 #include <linux/linkage.h>
 #include <asm/ptrace.h>
@@ -39,22 +40,24 @@ SYM_CODE_START(mfg_return_trampoline)
 
 	call	mfg_return_handler
 
-	movq	%rax, %rdi		/* the original return address */
+	/*
+	 * The handler returned the original return address and also wrote
+	 * it into the slot we claimed: return through that slot. An indirect
+	 * jmp would need an ENDBR at the target under IBT, which return
+	 * addresses do not have. The call before the ret keeps the return
+	 * stack buffer (and call depth tracking) balanced; its own return
+	 * address is dropped again, so at every instruction the unwinder
+	 * finds the real return address where it looks.
+	 */
 	movq	RDX(%rsp), %rdx
 	movq	RAX(%rsp), %rax
-	addq	$FRAME_SIZE + 8, %rsp
+	addq	$FRAME_SIZE, %rsp
 
-	/*
-	 * Continue at the original return address. An indirect jmp would
-	 * need an ENDBR there under IBT, which return addresses do not
-	 * have; so push it through a return, after a call that keeps the
-	 * return stack buffer (and call depth tracking) balanced.
-	 */
 	ANNOTATE_INTRA_FUNCTION_CALL
 	call	.Lmfg_ret_via_stack
 	int3
 .Lmfg_ret_via_stack:
-	movq	%rdi, (%rsp)
+	addq	$8, %rsp
 	ALTERNATIVE __stringify(RET), \
 		    __stringify(ANNOTATE_UNRET_SAFE; ret; int3), \
 		    X86_FEATURE_CALL_DEPTH

@@ -7,6 +7,7 @@
 #include <linux/atomic.h>
 #include <linux/completion.h>
 #include <linux/delay.h>
+#include <linux/hrtimer.h>
 #include <linux/ftrace.h>
 #include <linux/kallsyms.h>
 #include <linux/kthread.h>
@@ -21,6 +22,12 @@
 #include "hook_targets.h"
 
 #define MFG_LOG_MAX 256
+
+/* How long the stress case runs (module parameter stress_seconds). */
+static unsigned int stress_seconds = 10;
+module_param(stress_seconds, uint, 0444);
+MODULE_PARM_DESC(stress_seconds, "duration of the stress case");
+#define MFG_STRESS_SECONDS stress_seconds
 
 /* One test user, with everything its callbacks saw. */
 struct mfg_probe {
@@ -406,6 +413,431 @@ static void mfg_hook_parent_data_and_task_var(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&p->data_bad), 0);
 }
 
+/* ------------------------------------------------------------ unregister with calls in flight */
+
+struct mfg_sleeper {
+	struct completion wake;
+	struct completion done;
+	int result;
+};
+
+static int mfg_sleeper_fn(void *arg)
+{
+	struct mfg_sleeper *s = arg;
+
+	s->result = mfg_target_sleep(&s->wake);
+	complete(&s->done);
+	return 0;
+}
+
+static bool mfg_wait_for(atomic_t *v, int value)
+{
+	int i;
+
+	for (i = 0; i < 500 && atomic_read(v) < value; i++)
+		msleep(10);
+	return atomic_read(v) >= value;
+}
+
+static void mfg_hook_unregister_in_flight(struct kunit *test)
+{
+	unsigned long ip = (unsigned long)mfg_target_sleep;
+	struct mfg_probe *old = mfg_new_probe(test, &ip, 1);
+	struct mfg_probe *fresh = mfg_new_probe(test, &ip, 1);
+	struct mfg_sleeper *s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
+	struct mfg_stats before, after;
+	struct task_struct *t;
+	int old_slot;
+
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	init_completion(&s->wake);
+	init_completion(&s->done);
+	KUNIT_ASSERT_EQ(test, mfg_register(&old->ops), 0);
+	old_slot = old->ops.slot;
+	t = kthread_run(mfg_sleeper_fn, s, "mfg_sleeper");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	KUNIT_ASSERT_TRUE(test, mfg_wait_for(&old->entries, 1));
+
+	/* The kthread sleeps inside the traced call; its user leaves. */
+	mfg_unregister(&old->ops);
+	mfg_get_stats(&before);
+	/* A new user takes the very same slot. */
+	mfg_register_probe(test, fresh);
+	KUNIT_EXPECT_EQ(test, fresh->ops.slot, old_slot);
+
+	complete(&s->wake);
+	wait_for_completion(&s->done);
+	mfg_get_stats(&after);
+	/* The call returned to the right place, with the right value... */
+	KUNIT_EXPECT_EQ(test, s->result, 42);
+	/* ... and neither user heard of its return. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&old->returns), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fresh->entries), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fresh->returns), 0);
+	KUNIT_EXPECT_GE(test, after.misses[MFG_MISS_STALE], before.misses[MFG_MISS_STALE] + 1);
+	mfg_free_filter(&old->ops);
+}
+
+/* ------------------------------------------------------------ stack traces */
+
+#define MFG_TRACE_MAX 24
+
+struct mfg_trace_probe {
+	struct mfg_probe p;
+	atomic_t found;
+	atomic_t checked;
+};
+
+static void mfg_trace_return(const struct mfg_return *trace, struct mfg_ops *ops,
+			     struct ftrace_regs *fregs)
+{
+	struct mfg_trace_probe *tp = container_of(ops, struct mfg_trace_probe, p.ops);
+	unsigned long entries[MFG_TRACE_MAX];
+	unsigned int n, i;
+
+	/* The plain kernel unwinder must reach the real caller. */
+	n = stack_trace_save(entries, ARRAY_SIZE(entries), 0);
+	for (i = 0; i < n; i++)
+		if (entries[i] == trace->ret_addr)
+			atomic_inc(&tp->found);
+	atomic_inc(&tp->checked);
+}
+
+static void mfg_hook_stack_trace_in_return(struct kunit *test)
+{
+	unsigned long ip = (unsigned long)mfg_target_add;
+	struct mfg_trace_probe *tp = kunit_kzalloc(test, sizeof(*tp), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, tp);
+	tp->p.ops.retfunc = mfg_trace_return;
+	KUNIT_ASSERT_EQ(test, mfg_set_filter_ips(&tp->p.ops, &ip, 1, false, true), 0);
+	mfg_register_probe(test, &tp->p);
+	KUNIT_EXPECT_EQ(test, mfg_target_add(3, 4), 7);
+	KUNIT_EXPECT_EQ(test, atomic_read(&tp->checked), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&tp->found), 1);
+}
+
+struct mfg_trace_buf {
+	unsigned long entries[MFG_TRACE_MAX];
+	unsigned int n;
+};
+
+static noinline int mfg_take_trace(void *arg)
+{
+	struct mfg_trace_buf *buf = arg;
+
+	buf->n = mfg_stack_trace_save(buf->entries, MFG_TRACE_MAX, 0);
+	return 0;
+}
+
+static noinline int mfg_trace_through_targets(struct mfg_trace_buf *buf)
+{
+	int r = mfg_target_outer(mfg_take_trace, buf);
+
+	/* Not a tail call: this frame must be in the trace. */
+	barrier_data(&r);
+	return r;
+}
+
+static void mfg_hook_stack_trace_nested(struct kunit *test)
+{
+	unsigned long ips[] = { (unsigned long)mfg_target_outer, (unsigned long)mfg_target_call };
+	struct mfg_trace_buf *plain = kunit_kzalloc(test, sizeof(*plain), GFP_KERNEL);
+	struct mfg_trace_buf *traced = kunit_kzalloc(test, sizeof(*traced), GFP_KERNEL);
+	struct mfg_probe *p = mfg_new_probe(test, ips, 2);
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, plain);
+	KUNIT_ASSERT_NOT_NULL(test, traced);
+	/* One call site for both traces, so that they can be equal. */
+	for (i = 0; i < 2; i++) {
+		/*
+		 * The second time, both enclosing calls have their return
+		 * addresses swapped while the trace is taken.
+		 */
+		if (i == 1)
+			mfg_register_probe(test, p);
+		KUNIT_EXPECT_EQ(test, mfg_trace_through_targets(i ? traced : plain), 2);
+	}
+	KUNIT_EXPECT_EQ(test, atomic_read(&p->returns), 2);
+	KUNIT_ASSERT_GE(test, plain->n, 4U);
+	KUNIT_EXPECT_TRUE(test, mfg_symbol_is(plain->entries[0], "mfg_take_trace"));
+	KUNIT_EXPECT_TRUE(test, mfg_symbol_is(plain->entries[1], "mfg_target_call"));
+	KUNIT_EXPECT_TRUE(test, mfg_symbol_is(plain->entries[2], "mfg_target_outer"));
+	KUNIT_EXPECT_TRUE(test, mfg_symbol_is(plain->entries[3], "mfg_trace_through_targets"));
+	KUNIT_EXPECT_EQ(test, traced->n, plain->n);
+	for (i = 0; i < min(plain->n, traced->n); i++) {
+		/* The compiler may give each call its own site in this function. */
+		if (mfg_symbol_is(plain->entries[i], "mfg_hook_stack_trace_nested")) {
+			KUNIT_EXPECT_TRUE(test, mfg_symbol_is(traced->entries[i],
+							      "mfg_hook_stack_trace_nested"));
+			continue;
+		}
+		KUNIT_EXPECT_EQ_MSG(test, traced->entries[i], plain->entries[i], "entry %u", i);
+	}
+}
+
+/* ------------------------------------------------------------ interrupts */
+
+struct mfg_irq_load {
+	struct hrtimer timer;
+	atomic_t calls;
+	atomic_t wrong;
+	bool stop;
+};
+
+static enum hrtimer_restart mfg_irq_tick(struct hrtimer *timer)
+{
+	struct mfg_irq_load *l = container_of(timer, struct mfg_irq_load, timer);
+
+	/* Hard interrupt context, nesting on whatever task was running. */
+	if (mfg_target_recurse(2) != 3 || mfg_target_leaf(7) != 8)
+		atomic_inc(&l->wrong);
+	atomic_inc(&l->calls);
+	if (READ_ONCE(l->stop))
+		return HRTIMER_NORESTART;
+	hrtimer_forward_now(timer, ns_to_ktime(200 * NSEC_PER_USEC));
+	return HRTIMER_RESTART;
+}
+
+static void mfg_hook_irq_nesting(struct kunit *test)
+{
+	unsigned long ips[] = { (unsigned long)mfg_target_recurse, (unsigned long)mfg_target_leaf };
+	struct mfg_irq_load *l = kunit_kzalloc(test, sizeof(*l), GFP_KERNEL);
+	struct mfg_probe *p = mfg_new_probe(test, ips, 2);
+	unsigned long end = jiffies + HZ;
+	int loops = 0, wrong = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, l);
+	p->reserve_words = 2;
+	p->tag = 0x5000;
+	mfg_register_probe(test, p);
+	hrtimer_init(&l->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+	l->timer.function = mfg_irq_tick;
+	hrtimer_start(&l->timer, ns_to_ktime(200 * NSEC_PER_USEC), HRTIMER_MODE_REL_HARD);
+	while (time_before(jiffies, end)) {
+		wrong += mfg_target_recurse(6) != 7;
+		loops++;
+	}
+	WRITE_ONCE(l->stop, true);
+	hrtimer_cancel(&l->timer);
+	KUNIT_EXPECT_EQ(test, wrong, 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&l->wrong), 0);
+	KUNIT_EXPECT_GT(test, atomic_read(&l->calls), 0);
+	/* Every entry that asked got its return, and its own data back. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&p->entries), atomic_read(&p->returns));
+	KUNIT_EXPECT_EQ(test, atomic_read(&p->data_bad), 0);
+	KUNIT_EXPECT_GT(test, atomic_read(&p->returns), loops * 8);
+	kunit_info(test, "%d thread calls, %d timer interrupts, %d returns\n", loops * 8,
+		   atomic_read(&l->calls), atomic_read(&p->returns));
+}
+
+/* ------------------------------------------------------------ task exit */
+
+struct mfg_exiter {
+	struct completion called;
+	struct completion go;
+};
+
+static int mfg_exiter_fn(void *arg)
+{
+	struct mfg_exiter *e = arg;
+
+	mfg_target_add(1, 2);
+	complete(&e->called);
+	wait_for_completion(&e->go);
+	return 0;
+}
+
+static void mfg_hook_task_exit_frees_stack(struct kunit *test)
+{
+	unsigned long ip = (unsigned long)mfg_target_add;
+	struct mfg_probe *p = mfg_new_probe(test, &ip, 1);
+	struct mfg_exiter *e = kunit_kzalloc(test, sizeof(*e), GFP_KERNEL);
+	struct mfg_stats before, during, after;
+	struct task_struct *t;
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	init_completion(&e->called);
+	init_completion(&e->go);
+	mfg_register_probe(test, p);
+	mfg_get_stats(&before);
+	t = kthread_run(mfg_exiter_fn, e, "mfg_exiter");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	wait_for_completion(&e->called);
+	mfg_get_stats(&during);
+	KUNIT_EXPECT_EQ(test, during.stacks_in_use, before.stacks_in_use + 1);
+	complete(&e->go);
+	/* The stack goes when the task_struct goes, after an RCU grace period. */
+	for (i = 0; i < 300; i++) {
+		msleep(10);
+		mfg_get_stats(&after);
+		if (after.stacks_in_use == before.stacks_in_use)
+			break;
+	}
+	KUNIT_EXPECT_EQ(test, after.stacks_in_use, before.stacks_in_use);
+	KUNIT_EXPECT_EQ(test, atomic_read(&p->returns), 1);
+}
+
+/* ------------------------------------------------------------ stress */
+
+#define MFG_CHURN_USERS 4
+
+struct mfg_stress {
+	atomic_t stop;
+	atomic_t workers_running;
+	atomic_t wrong;
+	atomic_t calls;
+	atomic_t churns;
+	atomic_t after_unregister;	/* callbacks of a user marked gone */
+	struct mfg_probe *stable;
+	struct mfg_probe *churn[MFG_CHURN_USERS];
+	bool live[MFG_CHURN_USERS];
+	struct completion done;
+};
+
+static struct mfg_stress *mfg_stress_now;
+
+static int mfg_churn_entry(const struct mfg_entry *trace, struct mfg_ops *ops,
+			   struct ftrace_regs *fregs)
+{
+	struct mfg_probe *p = container_of(ops, struct mfg_probe, ops);
+	struct mfg_stress *s = READ_ONCE(mfg_stress_now);
+
+	if (s && !READ_ONCE(s->live[p->tag]))
+		atomic_inc(&s->after_unregister);
+	atomic_inc(&p->entries);
+	return trace->func & 16 ? 1 : p->want_return;
+}
+
+static void mfg_churn_return(const struct mfg_return *trace, struct mfg_ops *ops,
+			     struct ftrace_regs *fregs)
+{
+	struct mfg_probe *p = container_of(ops, struct mfg_probe, ops);
+	struct mfg_stress *s = READ_ONCE(mfg_stress_now);
+
+	if (s && !READ_ONCE(s->live[p->tag]))
+		atomic_inc(&s->after_unregister);
+	atomic_inc(&p->returns);
+}
+
+static int mfg_stress_worker(void *arg)
+{
+	struct mfg_stress *s = arg;
+	int i = 0;
+
+	while (!atomic_read(&s->stop)) {
+		if (mfg_target_recurse(3) != 4 || mfg_target_add(i, 1) != i + 1 ||
+		    mfg_target_other(i) != 3 * i)
+			atomic_inc(&s->wrong);
+		atomic_add(6, &s->calls);
+		if (++i % 64 == 0)
+			cond_resched();
+	}
+	atomic_dec(&s->workers_running);
+	complete(&s->done);
+	return 0;
+}
+
+/*
+ * Churn: register, unregister and refilter users as fast as it goes. The
+ * functions all stay in the stable user's filter, so the union (the hook's
+ * ftrace filter) never changes and ftrace never rewrites call sites here:
+ * x86_64 guests under multi-threaded TCG have shown int3 traps at call
+ * sites ftrace had just finished patching, which is not ours to test.
+ * Filters changing the union are covered by the other cases.
+ */
+static int mfg_stress_churn(void *arg)
+{
+	struct mfg_stress *s = arg;
+	unsigned long ips[] = { (unsigned long)mfg_target_recurse, (unsigned long)mfg_target_leaf,
+				(unsigned long)mfg_target_add, (unsigned long)mfg_target_other };
+	int round = 0, i, first, n;
+
+	while (!atomic_read(&s->stop)) {
+		i = round % MFG_CHURN_USERS;
+		if (s->live[i]) {
+			mfg_unregister(&s->churn[i]->ops);
+			/* From here on, any callback of it is a bug. */
+			WRITE_ONCE(s->live[i], false);
+		} else {
+			first = round % ARRAY_SIZE(ips);
+			n = 1 + round % (ARRAY_SIZE(ips) - first);
+			if (mfg_set_filter_ips(&s->churn[i]->ops, &ips[first], n, false, true))
+				atomic_inc(&s->wrong);
+			WRITE_ONCE(s->live[i], true);
+			if (mfg_register(&s->churn[i]->ops))
+				WRITE_ONCE(s->live[i], false);
+		}
+		atomic_inc(&s->churns);
+		round++;
+		usleep_range(500, 2000);
+	}
+	for (i = 0; i < MFG_CHURN_USERS; i++) {
+		if (s->live[i]) {
+			mfg_unregister(&s->churn[i]->ops);
+			WRITE_ONCE(s->live[i], false);
+		}
+	}
+	complete(&s->done);
+	return 0;
+}
+
+static void mfg_hook_stress(struct kunit *test)
+{
+	unsigned long ips[] = { (unsigned long)mfg_target_recurse, (unsigned long)mfg_target_leaf,
+				(unsigned long)mfg_target_add, (unsigned long)mfg_target_other };
+	struct mfg_stress *s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
+	int workers = 2 * num_online_cpus(), i, started = 0;
+	struct mfg_stats stats;
+
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	init_completion(&s->done);
+	s->stable = mfg_new_probe(test, ips, ARRAY_SIZE(ips));
+	s->stable->reserve_words = 3;
+	s->stable->tag = 0x7000;
+	for (i = 0; i < MFG_CHURN_USERS; i++) {
+		s->churn[i] = mfg_new_probe(test, NULL, 0);
+		s->churn[i]->ops.entryfunc = mfg_churn_entry;
+		s->churn[i]->ops.retfunc = i == 3 ? NULL : mfg_churn_return;
+		s->churn[i]->want_return = i & 1;
+		s->churn[i]->tag = i;
+	}
+	mfg_register_probe(test, s->stable);
+	WRITE_ONCE(mfg_stress_now, s);
+	for (i = 0; i < workers; i++) {
+		struct task_struct *t = kthread_create(mfg_stress_worker, s, "mfg_stress/%d", i);
+
+		if (IS_ERR(t))
+			break;
+		kthread_bind(t, i % num_online_cpus());
+		atomic_inc(&s->workers_running);
+		wake_up_process(t);
+		started++;
+	}
+	KUNIT_ASSERT_TRUE(test, IS_ERR_OR_NULL(kthread_run(mfg_stress_churn, s, "mfg_churn")) == false);
+	msleep(MFG_STRESS_SECONDS * 1000);
+	atomic_set(&s->stop, 1);
+	for (i = 0; i < started + 1; i++)
+		wait_for_completion(&s->done);
+	WRITE_ONCE(mfg_stress_now, NULL);
+	for (i = 0; i < MFG_CHURN_USERS; i++)
+		mfg_free_filter(&s->churn[i]->ops);
+
+	mfg_get_stats(&stats);
+	kunit_info(test, "%d workers, %d calls, %d register/unregister/filter rounds\n", started,
+		   atomic_read(&s->calls), atomic_read(&s->churns));
+	KUNIT_EXPECT_EQ(test, started, workers);
+	KUNIT_EXPECT_EQ(test, atomic_read(&s->wrong), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&s->after_unregister), 0);
+	KUNIT_EXPECT_GT(test, atomic_read(&s->churns), 20);
+	/* The user that stayed saw every return it asked for, with its data. */
+	KUNIT_EXPECT_GT(test, atomic_read(&s->stable->entries), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&s->stable->entries), atomic_read(&s->stable->returns));
+	KUNIT_EXPECT_EQ(test, atomic_read(&s->stable->data_bad), 0);
+}
+
 /* ------------------------------------------------------------ bad input */
 
 static void mfg_hook_bad_input(struct kunit *test)
@@ -444,6 +876,12 @@ static struct kunit_case mfg_hook_cases[] = {
 	KUNIT_CASE(mfg_hook_data_limits),
 	KUNIT_CASE(mfg_hook_parent_data_and_task_var),
 	KUNIT_CASE(mfg_hook_bad_input),
+	KUNIT_CASE(mfg_hook_unregister_in_flight),
+	KUNIT_CASE(mfg_hook_stack_trace_in_return),
+	KUNIT_CASE(mfg_hook_stack_trace_nested),
+	KUNIT_CASE(mfg_hook_irq_nesting),
+	KUNIT_CASE(mfg_hook_task_exit_frees_stack),
+	KUNIT_CASE_SLOW(mfg_hook_stress),
 	{}
 };
 

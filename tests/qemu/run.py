@@ -236,7 +236,7 @@ def main():
     build_initramfs(initrd, args.busybox, args.module)
     cmdline = "console=%s panic=-1 oops=panic loglevel=7 %s" % (q["console"], args.append)
     cmd = [q["bin"]] + q["args"] + [
-        "-smp", str(args.cpus), "-m", args.memory, "-accel", "tcg",
+        "-smp", str(args.cpus), "-m", args.memory, "-accel", os.environ.get("MFG_QEMU_ACCEL", "tcg"),
         "-nographic", "-monitor", "none", "-no-reboot",
         "-kernel", args.kernel, "-initrd", initrd, "-append", cmdline.strip(),
     ]
