@@ -9,6 +9,7 @@
 #   make host-test            GoogleTest only
 #   make kernel ARCH=arm64    build (or reuse) a test kernel; prints its directory
 #   make qemu-test ARCH=x86_64 [FLAVOUR=debug]   one arch under QEMU
+#   make lint                 checkpatch on the C glue (needs a cached kernel source)
 #   make clean
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -16,7 +17,7 @@ FLAVOUR ?= default
 CHECK_ARCHES ?= x86_64 arm64
 ARCH ?= $(shell uname -m | sed -e s/aarch64/arm64/)
 
-.PHONY: all modules clean host-test kernel qemu-test check
+.PHONY: all modules clean host-test kernel qemu-test check lint
 
 all: modules
 
@@ -50,6 +51,17 @@ check:
 		$(foreach f,$(FLAVOUR),$(addsuffix -$(f),$(CHECK_ARCHES)))
 	@if [ -e build/.check-failed ]; then echo "check failed: $$(cat build/.check-failed)"; \
 		rm -f build/.check-failed; exit 1; fi
+
+# C only: checkpatch does not read C++. LINUX_VERSION_CODE in kcompat.h and
+# the plain __attribute__ in the kernel-header-free mfg_kernel.h are by design.
+MFG_C_SOURCES = fgraph/*.c fgraph/hook.h fgraph/kcompat.h fgraph/core.h fgraph/mfg_kernel.h \
+	include/*.h arch/*/mfg_arch.h tests/kunit/*.c tests/kunit/*.h tests/core/check.h
+lint:
+	@cp=$$(ls -d $${MFG_CACHE:-$$HOME/.cache/mfgraph}/src/linux-source-*/scripts/checkpatch.pl \
+		2>/dev/null | head -1); \
+	test -n "$$cp" || { echo "lint: run 'make kernel' first (it unpacks the kernel source)"; exit 1; }; \
+	perl $$cp --no-tree --strict --terse -f $(MFG_C_SOURCES) \
+		--ignore LINUX_VERSION_CODE,PREFER_DEFINED_ATTRIBUTE_MACRO
 
 clean:
 	rm -rf build

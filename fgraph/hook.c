@@ -332,9 +332,13 @@ static void mfg_stop_locked(void)
 
 static struct mfg_filter *mfg_filter_of(struct mfg_ops *ops, bool create)
 {
-	if (!ops->filter && create)
-		ops->filter = kzalloc(sizeof(struct mfg_filter), GFP_KERNEL);
-	return ops->filter;
+	struct mfg_filter *f = ops->filter;
+
+	if (!f && create) {
+		f = kzalloc(sizeof(*f), GFP_KERNEL);
+		ops->filter = f;
+	}
+	return f;
 }
 
 static int mfg_cmp_ulong(const void *a, const void *b)
@@ -606,7 +610,8 @@ int mfg_register(struct mfg_ops *ops)
 	int slot, ret;
 
 	if (!ops || (!ops->entryfunc && !ops->retfunc)) {
-		pr_err("mfgraph: register: %s\n", ops ? "no entry or return callback" : "ops is NULL");
+		pr_err("mfgraph: register: %s\n",
+		       ops ? "no entry or return callback" : "ops is NULL");
 		return -EINVAL;
 	}
 	mutex_lock(&mfg_mutex);

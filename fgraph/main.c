@@ -108,7 +108,8 @@ static int mfg_stats_show(struct seq_file *m, void *unused)
 	mfg_hook_stats(st);
 	mfg_core_stack_stats(&in_use, &deepest, &chunks);
 	seq_printf(m, "users: %u\n", st->nr_users);
-	seq_printf(m, "hook: %s\n", !st->hook_registered ? "off" : st->hook_all ? "all" : "filtered");
+	seq_printf(m, "hook: %s\n",
+		   !st->hook_registered ? "off" : st->hook_all ? "all" : "filtered");
 	seq_printf(m, "functions: %u\n", mfg_core_map_size());
 	seq_printf(m, "stacks_in_use: %u\n", in_use);
 	seq_printf(m, "deepest: %u\n", deepest);

@@ -23,8 +23,8 @@ static __always_inline unsigned long *mfg_arch_ret_slot(struct ftrace_regs *freg
 	return &arch_ftrace_regs(fregs)->lr;
 }
 
-static __always_inline unsigned long mfg_arch_entry_key(struct ftrace_regs *fregs,
-							 unsigned long *slot)
+static __always_inline unsigned long
+mfg_arch_entry_key(struct ftrace_regs *fregs, unsigned long *slot)
 {
 	return arch_ftrace_regs(fregs)->fp;
 }

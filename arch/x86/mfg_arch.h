@@ -21,8 +21,8 @@ static __always_inline unsigned long *mfg_arch_ret_slot(struct ftrace_regs *freg
 	return (unsigned long *)ftrace_regs_get_stack_pointer(fregs);
 }
 
-static __always_inline unsigned long mfg_arch_entry_key(struct ftrace_regs *fregs,
-							 unsigned long *slot)
+static __always_inline unsigned long
+mfg_arch_entry_key(struct ftrace_regs *fregs, unsigned long *slot)
 {
 	return (unsigned long)slot;
 }

@@ -10,8 +10,6 @@
 
 #define MFG_TARGET __attribute__((__noipa__))
 
-int mfg_target_recurse(int depth);
-
 MFG_TARGET int mfg_target_add(int a, int b)
 {
 	return a + b;
@@ -27,14 +25,15 @@ MFG_TARGET int mfg_target_leaf(int x)
 	return x + 1;
 }
 
-/* Called through a volatile pointer: GCC turns plain self-recursion into a loop. */
-static int (*volatile mfg_recurse_fn)(int depth) = mfg_target_recurse;
-
 MFG_TARGET int mfg_target_recurse(int depth)
 {
+	int (*self)(int depth) = mfg_target_recurse;
+
 	if (depth <= 0)
 		return mfg_target_leaf(0);
-	return 1 + mfg_recurse_fn(depth - 1);
+	/* Hidden from GCC, which turns plain self-recursion into a loop. */
+	OPTIMIZER_HIDE_VAR(self);
+	return 1 + self(depth - 1);
 }
 
 MFG_TARGET int mfg_target_call(int (*fn)(void *arg), void *arg)

@@ -51,6 +51,8 @@ for s in ${EXTRA_SUITES:-}; do suites+=("$s"); done
 timeout=${QEMU_TIMEOUT:-$([ "$flavour" = debug ] && echo 1200 || echo 300)}
 args=(--arch "$arch" --kernel "$kdir/mfg-image" --busybox "$busybox" --label "$arch/$flavour"
 	--timeout "$timeout" --log "$out/console.log" --results "$top/build/results/$arch-$flavour.json")
+args+=(--file "$out/src/mfg_hold_test.ko")
+for scenario in "$here"/scenarios/*.sh; do args+=(--scenario "$scenario"); done
 for m in "${mods[@]}"; do args+=(--module "$m"); done
 for s in "${suites[@]}"; do args+=(--suite "$s"); done
 mkdir -p "$top/build/results"

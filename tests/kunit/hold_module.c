@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mfg_hold_test: a minimal client module for the unload scenario. It
+ * registers one user on a kernel function (module parameter "func") that
+ * wants every return, and unregisters when it is unloaded. The scenario
+ * keeps a task asleep inside that function meanwhile, so that mfgraph has
+ * a frame outstanding after its last user left.
+ */
+#include <linux/atomic.h>
+#include <linux/module.h>
+
+#include <mfgraph.h>
+
+static char *func = "hrtimer_nanosleep";
+module_param(func, charp, 0444);
+MODULE_PARM_DESC(func, "the function to trace");
+
+static atomic_t mfg_hold_entries;
+static atomic_t mfg_hold_returns;
+
+static int mfg_hold_entry(const struct mfg_entry *trace, struct mfg_ops *ops,
+			  struct ftrace_regs *fregs)
+{
+	atomic_inc(&mfg_hold_entries);
+	return 1;
+}
+
+static void mfg_hold_return(const struct mfg_return *trace, struct mfg_ops *ops,
+			    struct ftrace_regs *fregs)
+{
+	atomic_inc(&mfg_hold_returns);
+}
+
+static struct mfg_ops mfg_hold_ops = {
+	.entryfunc = mfg_hold_entry,
+	.retfunc = mfg_hold_return,
+};
+
+static int __init mfg_hold_init(void)
+{
+	int ret = mfg_set_filter(&mfg_hold_ops, func, true);
+
+	if (!ret)
+		ret = mfg_register(&mfg_hold_ops);
+	if (ret) {
+		mfg_free_filter(&mfg_hold_ops);
+		return ret;
+	}
+	pr_info("mfg_hold: tracing %s\n", func);
+	return 0;
+}
+
+static void __exit mfg_hold_exit(void)
+{
+	mfg_unregister(&mfg_hold_ops);
+	mfg_free_filter(&mfg_hold_ops);
+	pr_info("mfg_hold: %d entries, %d returns\n", atomic_read(&mfg_hold_entries),
+		atomic_read(&mfg_hold_returns));
+}
+
+module_init(mfg_hold_init);
+module_exit(mfg_hold_exit);
+
+MODULE_DESCRIPTION("mfgraph: client module for the unload scenario");
+MODULE_LICENSE("GPL");

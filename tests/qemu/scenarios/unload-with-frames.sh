@@ -1,0 +1,25 @@
+# Scenario: mfgraph must refuse to unload while a task still has a frame
+# that returns through its trampoline, and unload once that task returned.
+# Runs in the guest's /init after the suites, with mfgraph unloaded.
+step "insmod mfgraph (unload scenario)" insmod /mfg/mfgraph.ko
+step "insmod mfg_hold_test (traces hrtimer_nanosleep)" insmod /mfg/mfg_hold_test.ko
+# This sleep enters hrtimer_nanosleep with the user registered: a frame.
+sleep 3 &
+sleeper=$!
+sleep 1
+# The user leaves (its module unloads) while the sleeper is still inside.
+step "rmmod mfg_hold_test with a call in flight" rmmod mfg_hold_test
+# Give the drain time to free every stack it can: only the sleeper's stays.
+sleep 0.5
+grep -E '^(users|stacks_in_use|miss_stale_returns):' /sys/kernel/debug/mfgraph/stats
+step "no user, one stack still holds a frame" \
+	grep -qE '^stacks_in_use: [1-9]' /sys/kernel/debug/mfgraph/stats
+step_fails "rmmod mfgraph refused while a frame is outstanding" rmmod mfgraph
+wait $sleeper
+step "the sleeper returned through the trampoline" true
+# The drain looks again every 100 ms.
+sleep 1
+grep -E '^(users|stacks_in_use|miss_stale_returns):' /sys/kernel/debug/mfgraph/stats
+step "the stale return was skipped, not delivered" \
+	grep -qE '^miss_stale_returns: [1-9]' /sys/kernel/debug/mfgraph/stats
+step "rmmod mfgraph after the drain" rmmod mfgraph
