@@ -293,39 +293,47 @@ started:
 	return 0;
 }
 
-static void mfg_drain_fn(struct work_struct *work)
+/*
+ * With no user and the hook off, free every stack that holds no frame. Once
+ * none holds one, nothing can return into the trampoline any more: stop
+ * watching tasks and drop the module reference. Returns whether that point
+ * was reached.
+ */
+static bool mfg_drain_locked(void)
 {
-	unsigned int busy;
-
-	mutex_lock(&mfg_mutex);
-	if (mfg_started || !mfg_core_stacks_started()) {
-		mutex_unlock(&mfg_mutex);
-		return;
-	}
-	busy = mfg_reap_locked(true);
-	if (busy) {
-		/* Tasks still sleep in traced calls; look again later. */
-		schedule_delayed_work(&mfg_drain_work, HZ / 10);
-		mutex_unlock(&mfg_mutex);
-		return;
-	}
+	if (mfg_started || !mfg_core_stacks_started())
+		return true;
+	if (mfg_reap_locked(true))
+		return false;
 	tracepoint_probe_unregister(mfg_tp_free, mfg_task_free_probe, NULL);
 	tracepoint_synchronize_unregister();
 	mfg_reap_locked(true);
 	mfg_core_stacks_stop();
 	mfg_holds_ref = false;
-	mutex_unlock(&mfg_mutex);
-	pr_debug("mfgraph: drained\n");
-	/* mfg_exit() flushes this work: the module outlives the put. */
+	/*
+	 * Our caller is mfgraph code: the unregistration of a client that
+	 * still holds mfgraph through its symbols, or the drain work, which
+	 * mfg_exit() flushes. Either way the module outlives this put.
+	 */
 	module_put(THIS_MODULE);
+	return true;
+}
+
+static void mfg_drain_fn(struct work_struct *work)
+{
+	mutex_lock(&mfg_mutex);
+	/* Tasks still sleep in traced calls: look again later. */
+	if (!mfg_drain_locked())
+		schedule_delayed_work(&mfg_drain_work, HZ / 10);
+	mutex_unlock(&mfg_mutex);
 }
 
 /* The last user left: the hook is off. Give the stacks back when they drain. */
 static void mfg_stop_locked(void)
 {
 	mfg_started = false;
-	mod_delayed_work(system_wq, &mfg_drain_work, 0);
-	/* The module reference stays until the drain has seen every stack empty. */
+	if (!mfg_drain_locked())
+		mod_delayed_work(system_wq, &mfg_drain_work, HZ / 10);
 }
 
 /* ------------------------------------------------------------ filters */
@@ -456,19 +464,7 @@ static int mfg_explain_no_match(const char *glob)
 	return -EINVAL;
 }
 
-/**
- * mfg_set_filter() - select the functions a user traces, by name or glob
- * @ops: the user
- * @glob: a function name or a set_ftrace_filter glob; "*" is every
- *        traceable function
- * @reset: true to replace the filter, false to add to it
- *
- * An empty filter traces nothing. Works before and while @ops is registered.
- *
- * Context: process context, may sleep.
- * Return: 0; -EINVAL for bad arguments or a function ftrace cannot trace;
- * -ENOENT when nothing of that name exists; -ENOMEM.
- */
+/* See include/mfgraph.h. */
 int mfg_set_filter(struct mfg_ops *ops, const char *glob, bool reset)
 {
 	struct mfg_filter *f;
@@ -524,18 +520,7 @@ unlock:
 }
 EXPORT_SYMBOL_GPL(mfg_set_filter);
 
-/**
- * mfg_set_filter_ips() - select the functions a user traces, by address
- * @ops: the user
- * @ips: function addresses (a function's start or its ftrace location)
- * @n: how many
- * @remove: true to remove them from the filter
- * @reset: true to clear the filter first
- *
- * Context: process context, may sleep.
- * Return: 0; -EINVAL for bad arguments or an address ftrace cannot trace;
- * -ENOENT when removing an address not in the filter; -ENOMEM.
- */
+/* See include/mfgraph.h. */
 int mfg_set_filter_ips(struct mfg_ops *ops, unsigned long *ips, unsigned int n, bool remove,
 		       bool reset)
 {
@@ -566,12 +551,7 @@ unlock:
 }
 EXPORT_SYMBOL_GPL(mfg_set_filter_ips);
 
-/**
- * mfg_free_filter() - free a user's filter
- * @ops: the user, not registered
- *
- * Context: process context, may sleep.
- */
+/* See include/mfgraph.h. */
 void mfg_free_filter(struct mfg_ops *ops)
 {
 	struct mfg_filter *f;
@@ -596,15 +576,7 @@ EXPORT_SYMBOL_GPL(mfg_free_filter);
 
 /* ------------------------------------------------------------ registration */
 
-/**
- * mfg_register() - start calling a user's callbacks
- * @ops: the user; its filter selects the functions (empty: none)
- *
- * Context: process context, may sleep.
- * Return: 0; -EINVAL for NULL @ops or no callback at all; -EBUSY when
- * already registered; -ENOSPC when all MFG_MAX_USERS slots are taken;
- * -ENOMEM.
- */
+/* See include/mfgraph.h. */
 int mfg_register(struct mfg_ops *ops)
 {
 	int slot, ret;
@@ -653,17 +625,7 @@ unlock:
 }
 EXPORT_SYMBOL_GPL(mfg_register);
 
-/**
- * mfg_unregister() - stop calling a user's callbacks, for good
- * @ops: a registered user
- *
- * When this returns, no callback of @ops runs or will ever run again, not
- * even for calls it saw enter that have not returned yet: @ops may be freed
- * and its module unloaded. A later user of the same slot never sees those
- * calls' returns. The filter stays (see mfg_free_filter()).
- *
- * Context: process context, may sleep.
- */
+/* See include/mfgraph.h. */
 void mfg_unregister(struct mfg_ops *ops)
 {
 	int slot;
@@ -704,14 +666,7 @@ static __always_inline void mfg_ctx_current(struct mfg_core_ctx *ctx)
 	mfg_ctx_of(ctx, current, raw_smp_processor_id());
 }
 
-/**
- * mfg_reserve_data() - per-call data for the calling user, on the shadow stack
- * @size: bytes, at most MFG_MAX_DATA_WORDS words in all for one call
- *
- * Context: an entry callback of a user with a return callback.
- * Return: the data, kept until the return callback; NULL when too large,
- * out of room, or called elsewhere.
- */
+/* See include/mfgraph.h. */
 void *mfg_reserve_data(int size)
 {
 	struct mfg_core_ctx ctx;
@@ -721,13 +676,7 @@ void *mfg_reserve_data(int size)
 }
 EXPORT_SYMBOL_GPL(mfg_reserve_data);
 
-/**
- * mfg_retrieve_data() - the data the entry callback reserved for this call
- * @size: set to its size in bytes (whole words)
- *
- * Context: a return callback.
- * Return: the data, or NULL when none was reserved.
- */
+/* See include/mfgraph.h. */
 void *mfg_retrieve_data(int *size)
 {
 	struct mfg_core_ctx ctx;
@@ -737,14 +686,7 @@ void *mfg_retrieve_data(int *size)
 }
 EXPORT_SYMBOL_GPL(mfg_retrieve_data);
 
-/**
- * mfg_retrieve_parent_data() - the calling user's data of an enclosing call
- * @depth: 0 for the current call, 1 for the enclosing traced call, ...
- * @size: set to its size in bytes
- *
- * Context: an entry or return callback.
- * Return: the data, or NULL when that frame holds none for this user.
- */
+/* See include/mfgraph.h. */
 void *mfg_retrieve_parent_data(int depth, int *size)
 {
 	struct mfg_core_ctx ctx;
@@ -754,16 +696,7 @@ void *mfg_retrieve_parent_data(int depth, int *size)
 }
 EXPORT_SYMBOL_GPL(mfg_retrieve_parent_data);
 
-/**
- * mfg_task_var() - one word of current's, for a user
- * @ops: a registered user
- *
- * The word starts at 0 for each task and each registration.
- *
- * Context: a callback of @ops (preemption disabled).
- * Return: the word, or NULL when @ops is not registered or current has no
- * shadow stack and none could be had.
- */
+/* See include/mfgraph.h. */
 unsigned long *mfg_task_var(struct mfg_ops *ops)
 {
 	struct mfg_core_ctx ctx;
@@ -773,18 +706,7 @@ unsigned long *mfg_task_var(struct mfg_ops *ops)
 }
 EXPORT_SYMBOL_GPL(mfg_task_var);
 
-/**
- * mfg_ret_addr() - the real return address behind a trampoline address
- * @task: the task being unwound (current, or one the caller pins)
- * @idx: unwinder state, 0 at the start of an unwind
- * @ret: a return address the unwinder found
- * @retp: where it found it (x86_64: the stack slot; arm64: the frame
- *        pointer of that frame), or NULL to go by order
- *
- * Context: any.
- * Return: the original return address if @ret is mfgraph's trampoline,
- * else @ret.
- */
+/* See include/mfgraph.h. */
 unsigned long mfg_ret_addr(struct task_struct *task, int *idx, unsigned long ret,
 			   unsigned long *retp)
 {
@@ -799,18 +721,7 @@ unsigned long mfg_ret_addr(struct task_struct *task, int *idx, unsigned long ret
 }
 EXPORT_SYMBOL_GPL(mfg_ret_addr);
 
-/**
- * mfg_stack_trace_save() - stack_trace_save() with real return addresses
- * @store: the trace
- * @size: its capacity
- * @skipnr: entries to skip at the top
- *
- * Return addresses mfgraph swapped for its trampoline appear as the real
- * ones, including those of enclosing traced calls still in progress.
- *
- * Context: any.
- * Return: the number of entries stored.
- */
+/* See include/mfgraph.h. */
 noinline unsigned int mfg_stack_trace_save(unsigned long *store, unsigned int size,
 					   unsigned int skipnr)
 {

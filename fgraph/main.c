@@ -20,12 +20,7 @@ void mfg_get_core_info(struct mfg_core_info *info)
 }
 EXPORT_SYMBOL_GPL(mfg_get_core_info);
 
-/**
- * mfg_get_stats() - engine-wide counters
- * @stats: filled in
- *
- * Context: process context, may sleep.
- */
+/* See include/mfgraph.h. */
 void mfg_get_stats(struct mfg_stats *stats)
 {
 	struct mfg_hook_stats *st = kzalloc(sizeof(*st), GFP_KERNEL);

@@ -8,8 +8,8 @@
  * and never to a user that unregistered since, nor to a later user of the
  * same registry slot.
  *
- * A user fills in a zeroed struct mfg_ops (see mfgraph_abi.h), selects
- * functions with mfg_set_filter() or mfg_set_filter_ips(), and registers.
+ * A user fills in a zeroed struct mfg_ops (see mfgraph_abi.h), selects its
+ * functions with a filter, and registers.
  */
 #ifndef MFGRAPH_H
 #define MFGRAPH_H
@@ -20,23 +20,154 @@
 
 struct task_struct;
 
+/* Registration */
+
+/**
+ * mfg_register() - start calling a user's callbacks
+ * @ops: the user; its filter selects the functions (empty: none)
+ *
+ * Context: process context, may sleep.
+ * Return: 0; -EINVAL for NULL @ops or no callback at all; -EBUSY when
+ * already registered; -ENOSPC when all MFG_MAX_USERS slots are taken;
+ * -ENOMEM.
+ */
 int mfg_register(struct mfg_ops *ops);
+
+/**
+ * mfg_unregister() - stop calling a user's callbacks, for good
+ * @ops: a registered user
+ *
+ * When this returns, no callback of @ops runs or will ever run again, not
+ * even for calls it saw enter that have not returned yet: @ops may be freed
+ * and its module unloaded. A later user of the same slot never sees those
+ * calls' returns. The filter stays (see mfg_free_filter()).
+ *
+ * Context: process context, may sleep.
+ */
 void mfg_unregister(struct mfg_ops *ops);
 
+/* Filters */
+
+/**
+ * mfg_set_filter() - select the functions a user traces, by name or glob
+ * @ops: the user
+ * @glob: a function name or a set_ftrace_filter glob; "*" is every
+ *        traceable function
+ * @reset: true to replace the filter, false to add to it
+ *
+ * An empty filter traces nothing. Works before and while @ops is registered.
+ *
+ * Context: process context, may sleep.
+ * Return: 0; -EINVAL for bad arguments or a function ftrace cannot trace;
+ * -ENOENT when nothing of that name exists; -ENOMEM.
+ */
 int mfg_set_filter(struct mfg_ops *ops, const char *glob, bool reset);
+
+/**
+ * mfg_set_filter_ips() - select the functions a user traces, by address
+ * @ops: the user
+ * @ips: function addresses (a function's start or its ftrace location)
+ * @n: how many
+ * @remove: true to remove them from the filter
+ * @reset: true to clear the filter first
+ *
+ * Context: process context, may sleep.
+ * Return: 0; -EINVAL for bad arguments or an address ftrace cannot trace;
+ * -ENOENT when removing an address not in the filter; -ENOMEM.
+ */
 int mfg_set_filter_ips(struct mfg_ops *ops, unsigned long *ips, unsigned int n, bool remove,
 		       bool reset);
+
+/**
+ * mfg_free_filter() - free a user's filter
+ * @ops: the user, not registered
+ *
+ * Context: process context, may sleep.
+ */
 void mfg_free_filter(struct mfg_ops *ops);
 
+/* Per-call and per-task data */
+
+/**
+ * mfg_reserve_data() - per-call data for the calling user, on the shadow stack
+ * @size: bytes, at most MFG_MAX_DATA_WORDS words in all for one call
+ *
+ * Context: an entry callback of a user with a return callback.
+ * Return: the data, kept until the return callback; NULL when too large,
+ * out of room, or called elsewhere.
+ */
 void *mfg_reserve_data(int size);
+
+/**
+ * mfg_retrieve_data() - the data the entry callback reserved for this call
+ * @size: set to its size in bytes (whole words)
+ *
+ * Context: a return callback.
+ * Return: the data, or NULL when none was reserved.
+ */
 void *mfg_retrieve_data(int *size);
+
+/**
+ * mfg_retrieve_parent_data() - the calling user's data of an enclosing call
+ * @depth: 0 for the current call, 1 for the enclosing traced call, ...
+ * @size: set to its size in bytes
+ *
+ * Context: an entry or return callback.
+ * Return: the data, or NULL when that frame holds none for this user.
+ */
 void *mfg_retrieve_parent_data(int depth, int *size);
+
+/**
+ * mfg_task_var() - one word of current's, for a user
+ * @ops: a registered user
+ *
+ * The word starts at 0 for each task and each registration.
+ *
+ * Context: a callback of @ops (preemption disabled).
+ * Return: the word, or NULL when @ops is not registered or current has no
+ * shadow stack and none could be had.
+ */
 unsigned long *mfg_task_var(struct mfg_ops *ops);
 
+/* Unwinding */
+
+/**
+ * mfg_ret_addr() - the real return address behind a trampoline address
+ * @task: the task being unwound (current, or one the caller pins)
+ * @idx: unwinder state, 0 at the start of an unwind
+ * @ret: a return address the unwinder found
+ * @retp: where it found it (x86_64: the stack slot; arm64: the frame
+ *        pointer of that frame), or NULL to go by order
+ *
+ * Context: any.
+ * Return: the original return address if @ret is mfgraph's trampoline,
+ * else @ret.
+ */
 unsigned long mfg_ret_addr(struct task_struct *task, int *idx, unsigned long ret,
 			   unsigned long *retp);
+
+/**
+ * mfg_stack_trace_save() - stack_trace_save() with real return addresses
+ * @store: the trace
+ * @size: its capacity
+ * @skipnr: entries to skip at the top
+ *
+ * Return addresses mfgraph swapped for its trampoline appear as the real
+ * ones, including those of enclosing traced calls still in progress.
+ *
+ * Context: any.
+ * Return: the number of entries stored.
+ */
 unsigned int mfg_stack_trace_save(unsigned long *store, unsigned int size, unsigned int skipnr);
 
+/* Introspection */
+
+/**
+ * mfg_get_stats() - engine-wide counters
+ * @stats: filled in
+ *
+ * Context: process context, may sleep.
+ */
 void mfg_get_stats(struct mfg_stats *stats);
 
 /**

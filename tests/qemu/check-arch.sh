@@ -31,7 +31,7 @@ rsync -a --delete --exclude='/build/' --exclude='/.git/' --exclude='*.o' --exclu
 	--exclude='Module.symvers' --exclude='.tmp_versions/' \
 	--include='/Kbuild' --include='/fgraph/***' --include='/include/***' --include='/arch/***' \
 	--include='/scripts/***' --include='/tests/' --include='/tests/core/***' \
-	--include='/tests/kunit/***' --exclude='*' \
+	--include='/tests/kunit/***' --include='/tests/bench/***' --exclude='*' \
 	"$top/" "$out/src/"
 # Let Kbuild's own .cmd/.o files survive the next rsync: they are excluded
 # above, and --delete leaves excluded files alone.

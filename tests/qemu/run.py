@@ -268,7 +268,7 @@ def main():
         "-smp", str(args.cpus), "-m", args.memory, "-accel", os.environ.get("MFG_QEMU_ACCEL", "tcg"),
         "-nographic", "-monitor", "none", "-no-reboot",
         "-kernel", args.kernel, "-initrd", initrd, "-append", cmdline.strip(),
-    ]
+    ] + os.environ.get("MFG_QEMU_ARGS", "").split()
     judge = Judge()
     start = time.monotonic()
     os.makedirs(os.path.dirname(os.path.abspath(args.log)), exist_ok=True)
