@@ -552,6 +552,62 @@ unlock:
 EXPORT_SYMBOL_GPL(mfg_set_filter_ips);
 
 /* See include/mfgraph.h. */
+int mfg_func_ip(const char *name, unsigned long addr, unsigned long *ip)
+{
+	struct mfg_filter *f;
+	unsigned long *ips = NULL;
+	unsigned int n = 0;
+	int ret;
+
+	if (!ip || !name == !addr) {
+		pr_err("mfgraph: func_ip: give exactly one of a name and an address\n");
+		return -EINVAL;
+	}
+	if (name && (!*name || strpbrk(name, "*?[") || strlen(name) >= KSYM_NAME_LEN)) {
+		pr_err("mfgraph: func_ip: '%s' is not a function name\n", name);
+		return -EINVAL;
+	}
+	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return -ENOMEM;
+	mutex_lock(&mfg_mutex);
+	if (name) {
+		char *buf = kstrdup(name, GFP_KERNEL);
+
+		ret = buf ? ftrace_set_filter(&f->resolver, buf, strlen(buf), 1) : -ENOMEM;
+		kfree(buf);
+		if (ret == -EINVAL) {
+			ret = mfg_explain_no_match(name);
+			if (ret == -ENOENT)
+				pr_err("mfgraph: func_ip: no function '%s'\n", name);
+			else
+				pr_err("mfgraph: func_ip: '%s' is not traceable (only ftrace-traceable function entries)\n",
+				       name);
+		}
+	} else {
+		ret = ftrace_set_filter_ips(&f->resolver, &addr, 1, 0, 1);
+		if (ret == -EINVAL)
+			pr_err("mfgraph: func_ip: %pS is not traceable (only ftrace-traceable function entries)\n",
+			       (void *)addr);
+	}
+	if (!ret)
+		ret = mfg_ftrace_ops_ips(&f->resolver, &ips, &n);
+	mutex_unlock(&mfg_mutex);
+	if (!ret && n != 1) {
+		/* Several static functions share the name. */
+		pr_err("mfgraph: func_ip: '%s' names %u functions\n", name, n);
+		ret = -EADDRNOTAVAIL;
+	}
+	if (!ret)
+		*ip = ips[0];
+	kvfree(ips);
+	ftrace_free_filter(&f->resolver);
+	kfree(f);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(mfg_func_ip);
+
+/* See include/mfgraph.h. */
 void mfg_free_filter(struct mfg_ops *ops)
 {
 	struct mfg_filter *f;

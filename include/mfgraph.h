@@ -86,6 +86,19 @@ int mfg_set_filter_ips(struct mfg_ops *ops, unsigned long *ips, unsigned int n, 
  */
 void mfg_free_filter(struct mfg_ops *ops);
 
+/**
+ * mfg_func_ip() - the ftrace location of one function
+ * @name: a function name (not a pattern), or NULL
+ * @addr: the function's address, or 0; give exactly one of @name and @addr
+ * @ip: set to the address mfgraph reports as &mfg_entry.func for it
+ *
+ * Context: process context, may sleep.
+ * Return: 0; -ENOENT when no function has that name; -EINVAL for bad
+ * arguments or a function ftrace cannot trace; -EADDRNOTAVAIL when the name
+ * is not unique; -ENOMEM.
+ */
+int mfg_func_ip(const char *name, unsigned long addr, unsigned long *ip);
+
 /* Per-call and per-task data */
 
 /**

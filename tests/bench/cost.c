@@ -2,18 +2,21 @@
 /*
  * mfg_cost: the per-call cost of a traced function, measured in one boot.
  *
- * On load it times N calls of a traceable no-op function untraced, then
- * with one mfgraph user asking for every return (empty callbacks), then
- * with one entry-only user, and prints the figures. Under QEMU with
+ * On load it times N calls of a traceable no-op function untraced, with one
+ * mfgraph user asking for every return (empty callbacks), with one
+ * entry-only user, with an mfg_kretprobe and with the kernel's kretprobe
+ * (empty handlers both), and prints the figures. Under QEMU with
  * -icount shift=0 one nanosecond of guest time is one guest instruction,
  * so the figures are instruction counts, stable from run to run.
  */
 #include <linux/irqflags.h>
+#include <linux/kprobes.h>
 #include <linux/module.h>
 #include <linux/sort.h>
 #include <linux/timekeeping.h>
 
 #include <mfgraph.h>
+#include <mfg_kretprobe.h>
 
 static unsigned int calls = 20000;
 module_param(calls, uint, 0444);
@@ -75,10 +78,24 @@ static u64 notrace mfg_cost_row(void)
 	return div_u64(t[n / 2] * 1000, calls);
 }
 
+/* One line: the row's cost and its cost net of the untraced call, in ns. */
 static void mfg_cost_print(const char *row, u64 ps, u64 base)
 {
-	pr_info("mfg_cost: %-28s %6llu.%01llu ns/call  net %6lld.%01llu\n", row, ps / 1000,
-		(ps % 1000) / 100, (s64)(ps - base) / 1000, (ps >= base ? ps - base : 0) % 1000 / 100);
+	s64 net = div_s64((s64)ps - (s64)base, 100);
+	u64 tenths = div_u64(ps, 100);
+
+	pr_info("mfg_cost: %-32s %6llu.%llu ns/call  net %6lld.%lld\n", row, tenths / 10,
+		tenths % 10, net / 10, abs(net) % 10);
+}
+
+static int mfg_cost_krp_handler(struct mfg_kretprobe_instance *ri, struct pt_regs *regs)
+{
+	return 0;
+}
+
+static int mfg_cost_kernel_handler(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	return 0;
 }
 
 static int __init mfg_cost_init(void)
@@ -86,7 +103,15 @@ static int __init mfg_cost_init(void)
 	unsigned long ip = (unsigned long)mfg_cost_target;
 	struct mfg_ops ops = { .entryfunc = mfg_cost_entry, .retfunc = mfg_cost_return };
 	struct mfg_ops entry_only = { .entryfunc = mfg_cost_entry };
-	u64 base, one, eo;
+	struct mfg_kretprobe mrp = {
+		.addr = mfg_cost_target, .handler = mfg_cost_krp_handler,
+		.entry_handler = mfg_cost_krp_handler,
+	};
+	struct kretprobe krp = {
+		.kp.addr = (kprobe_opcode_t *)mfg_cost_target, .handler = mfg_cost_kernel_handler,
+		.entry_handler = mfg_cost_kernel_handler,
+	};
+	u64 base, one, eo, mk, kk;
 	int ret;
 
 	if (!calls)
@@ -100,6 +125,7 @@ static int __init mfg_cost_init(void)
 	mfg_cost_target(0);	/* this task's first traced call takes its stack */
 	one = mfg_cost_row();
 	mfg_unregister(&ops);
+
 	ret = mfg_set_filter_ips(&entry_only, &ip, 1, false, true);
 	if (!ret)
 		ret = mfg_register(&entry_only);
@@ -107,9 +133,27 @@ static int __init mfg_cost_init(void)
 		goto out;
 	eo = mfg_cost_row();
 	mfg_unregister(&entry_only);
+
+	ret = mfg_register_kretprobe(&mrp);
+	if (ret)
+		goto out;
+	mk = mfg_cost_row();
+	mfg_unregister_kretprobe(&mrp);
+
+	ret = register_kretprobe(&krp);
+	if (ret)
+		goto out;
+	kk = mfg_cost_row();
+	unregister_kretprobe(&krp);
+
 	mfg_cost_print("untraced", base, base);
-	mfg_cost_print("1 user, entry and return", one, base);
-	mfg_cost_print("1 user, entry only", eo, base);
+	mfg_cost_print("mfgraph 1 user, entry+return", one, base);
+	mfg_cost_print("mfgraph 1 user, entry only", eo, base);
+	mfg_cost_print("mfg_kretprobe, empty handlers", mk, base);
+	mfg_cost_print("kernel kretprobe, empty handlers", kk, base);
+	if (mrp.nmissed || krp.nmissed)
+		pr_info("mfg_cost: missed: mfg_kretprobe %d, kretprobe %d\n", mrp.nmissed,
+			krp.nmissed);
 out:
 	mfg_free_filter(&ops);
 	mfg_free_filter(&entry_only);

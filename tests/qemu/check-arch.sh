@@ -29,7 +29,7 @@ mkdir -p "$out/src"
 rsync -a --delete --exclude='/build/' --exclude='/.git/' --exclude='*.o' --exclude='*.ko' \
 	--exclude='.*.cmd' --exclude='*.mod' --exclude='*.mod.c' --exclude='modules.order' \
 	--exclude='Module.symvers' --exclude='.tmp_versions/' \
-	--include='/Kbuild' --include='/fgraph/***' --include='/include/***' --include='/arch/***' \
+	--include='/Kbuild' --include='/fgraph/***' --include='/include/***' --include='/arch/***' --include='/kretprobe/***' \
 	--include='/scripts/***' --include='/tests/' --include='/tests/core/***' \
 	--include='/tests/kunit/***' --include='/tests/bench/***' --exclude='*' \
 	"$top/" "$out/src/"
@@ -43,15 +43,15 @@ status=${PIPESTATUS[0]}
 "$top/scripts/check-module-build.sh" "$out/build.log" "$cross" "$out/src"/*.ko
 
 mods=("$out/src/mfgraph.ko" "$out/src/mfg_module_test.ko" "$out/src/mfg_core_test.ko"
-	"$out/src/mfg_hook_test.ko")
-suites=(mfgraph_module mfgraph_core mfgraph_hook)
+	"$out/src/mfg_hook_test.ko" "$out/src/mfg_kretprobe.ko" "$out/src/mfg_kretprobe_test.ko")
+suites=(mfgraph_module mfgraph_core mfgraph_hook mfgraph_kretprobe)
 for m in ${EXTRA_MODULES:-}; do mods+=("$m"); done
 for s in ${EXTRA_SUITES:-}; do suites+=("$s"); done
 
 timeout=${QEMU_TIMEOUT:-$([ "$flavour" = debug ] && echo 1200 || echo 300)}
 args=(--arch "$arch" --kernel "$kdir/mfg-image" --busybox "$busybox" --label "$arch/$flavour"
 	--timeout "$timeout" --log "$out/console.log" --results "$top/build/results/$arch-$flavour.json")
-args+=(--file "$out/src/mfg_hold_test.ko")
+args+=(--file "$out/src/mfg_hold_test.ko" --file "$out/src/mfg_krp_hold_test.ko")
 for scenario in "$here"/scenarios/*.sh; do args+=(--scenario "$scenario"); done
 for m in "${mods[@]}"; do args+=(--module "$m"); done
 for s in "${suites[@]}"; do args+=(--suite "$s"); done

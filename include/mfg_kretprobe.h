@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mfg_kretprobe: kretprobe rebuilt as one mfgraph user.
+ *
+ * The structures mirror the kernel's struct kretprobe and struct
+ * kretprobe_instance, so probe code ports by renaming. All mfg_kretprobes
+ * share one mfgraph user slot. A function with several probes gets one
+ * shadow-stack frame; each probe that wants the return keeps a record there:
+ * its identity and, when it fits, the whole instance with its data. Only a
+ * probe whose instance does not fit uses a pool of maxactive instances, and
+ * only such a probe can miss for lack of instances.
+ *
+ * The inline limit: a probe's instance lives on the shadow stack when its
+ * data_size is at most MFG_KRETPROBE_INLINE_DATA bytes and the records of
+ * the function's probes fit in one frame's MFG_MAX_DATA_WORDS words, as
+ * decided when the probe registers; otherwise it uses the pool.
+ */
+#ifndef MFG_KRETPROBE_H
+#define MFG_KRETPROBE_H
+
+#include <linux/list.h>
+#include <linux/objpool.h>
+#include <linux/ptrace.h>
+#include <linux/types.h>
+
+#include "mfgraph_abi.h"
+
+/* The largest per-call data a probe may keep on the shadow stack. */
+#define MFG_KRETPROBE_INLINE_DATA 64
+
+struct mfg_kretprobe;
+struct task_struct;
+
+/**
+ * struct mfg_kretprobe_instance - one call of a probed function
+ * @rp: the probe
+ * @ret_addr: the original return address of the call
+ * @task: the task that made the call
+ * @data: the probe's data_size bytes, shared by its entry and return handler
+ */
+struct mfg_kretprobe_instance {
+	struct mfg_kretprobe *rp;
+	unsigned long ret_addr;
+	struct task_struct *task;
+	/* private: */
+	struct objpool_head *pool;	/* NULL when the instance is inline */
+	/* public: */
+	char data[];
+};
+
+/**
+ * typedef mfg_kretprobe_handler_t - an entry or return handler
+ * @ri: the instance of this call
+ * @regs: at entry, the entry registers (arguments, stack pointer); at
+ *        return, regs_return_value(), instruction_pointer() (the original
+ *        return address) and kernel_stack_pointer() are valid
+ *
+ * Context: preemption disabled; any context the probed function runs in.
+ * Return: for an entry handler, non-zero to skip the return handler of this
+ * call; ignored for a return handler.
+ */
+typedef int (*mfg_kretprobe_handler_t)(struct mfg_kretprobe_instance *ri, struct pt_regs *regs);
+
+/**
+ * struct mfg_kretprobe - a return probe
+ * @symbol_name: the probed function's name, or NULL with @addr
+ * @addr: the probed function's address, or NULL with @symbol_name
+ * @offset: must be 0: only function entries can be probed
+ * @handler: called at the function's return (may be NULL)
+ * @entry_handler: called at the function's entry (may be NULL)
+ * @data_size: bytes of per-call data in each instance
+ * @maxactive: instances in the pool of a probe that needs one (0: the
+ *             kernel's default, max(10, 2 x possible CPUs))
+ * @nmissed: calls whose return this probe missed (pool empty, or no room
+ *           on the task's shadow stack)
+ *
+ * Zero-initialise the structure; the fields after @nmissed are mfg_kretprobe's.
+ */
+struct mfg_kretprobe {
+	const char *symbol_name;
+	void *addr;
+	unsigned int offset;
+	mfg_kretprobe_handler_t handler;
+	mfg_kretprobe_handler_t entry_handler;
+	size_t data_size;
+	int maxactive;
+	int nmissed;
+	/* private: */
+	struct list_head node;
+	struct mfg_krp_func *func;
+	unsigned long ip;
+	u64 serial;
+	bool registered;
+	bool disabled;
+	bool inline_instance;
+	unsigned int record_words;
+	struct objpool_head *pool;
+	unsigned long __percpu *hits;
+};
+
+/**
+ * mfg_register_kretprobe() - start probing a function's returns
+ * @rp: the probe
+ *
+ * Context: process context, may sleep.
+ * Return: 0; -ENOENT for an unknown symbol; -EINVAL for a non-zero offset,
+ * no handler at all, both or neither of @symbol_name and @addr, or a function
+ * ftrace cannot trace; -EBUSY when @rp is registered already; -ENOSPC when
+ * the function's probes already fill a frame; -ENOMEM.
+ */
+int mfg_register_kretprobe(struct mfg_kretprobe *rp);
+
+/**
+ * mfg_unregister_kretprobe() - stop probing, for good
+ * @rp: a registered probe
+ *
+ * When this returns no handler of @rp runs or will run, even for calls in
+ * flight: @rp may be freed and its module unloaded. A probe registered at
+ * the same address later never sees those calls' returns.
+ *
+ * Context: process context, may sleep.
+ */
+void mfg_unregister_kretprobe(struct mfg_kretprobe *rp);
+
+/**
+ * mfg_register_kretprobes() - register several probes, all or none
+ * @rps: the probes
+ * @num: how many
+ *
+ * Context: process context, may sleep.
+ * Return: 0, or the first error, with none of @rps registered.
+ */
+int mfg_register_kretprobes(struct mfg_kretprobe **rps, int num);
+
+/**
+ * mfg_unregister_kretprobes() - unregister several probes
+ * @rps: the probes
+ * @num: how many
+ *
+ * Context: process context, may sleep.
+ */
+void mfg_unregister_kretprobes(struct mfg_kretprobe **rps, int num);
+
+/**
+ * mfg_disable_kretprobe() - stop calling a probe's handlers for now
+ * @rp: a registered probe
+ *
+ * Context: process context.
+ * Return: 0, or -EINVAL when @rp is not registered.
+ */
+int mfg_disable_kretprobe(struct mfg_kretprobe *rp);
+
+/**
+ * mfg_enable_kretprobe() - call a disabled probe's handlers again
+ * @rp: a registered probe
+ *
+ * Context: process context.
+ * Return: 0, or -EINVAL when @rp is not registered.
+ */
+int mfg_enable_kretprobe(struct mfg_kretprobe *rp);
+
+#endif /* MFG_KRETPROBE_H */

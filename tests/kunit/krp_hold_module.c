@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mfg_krp_hold_test: a kretprobe owner for the unload scenario. It probes a
+ * kernel function (module parameter "func") with an mfg_kretprobe and
+ * unregisters when unloaded, while the scenario keeps a task asleep in that
+ * function: the probe's handler must never run for that call, and the
+ * module must unload cleanly.
+ */
+#include <linux/atomic.h>
+#include <linux/module.h>
+
+#include <mfg_kretprobe.h>
+
+static char *func = "hrtimer_nanosleep";
+module_param(func, charp, 0444);
+MODULE_PARM_DESC(func, "the function to probe");
+
+static atomic_t mfg_krp_hold_entries;
+static atomic_t mfg_krp_hold_returns;
+
+static int mfg_krp_hold_entry(struct mfg_kretprobe_instance *ri, struct pt_regs *regs)
+{
+	atomic_inc(&mfg_krp_hold_entries);
+	return 0;
+}
+
+static int mfg_krp_hold_return(struct mfg_kretprobe_instance *ri, struct pt_regs *regs)
+{
+	atomic_inc(&mfg_krp_hold_returns);
+	return 0;
+}
+
+static struct mfg_kretprobe mfg_krp_hold = {
+	.entry_handler = mfg_krp_hold_entry,
+	.handler = mfg_krp_hold_return,
+	.data_size = 16,
+};
+
+static int __init mfg_krp_hold_init(void)
+{
+	mfg_krp_hold.symbol_name = func;
+	return mfg_register_kretprobe(&mfg_krp_hold);
+}
+
+static void __exit mfg_krp_hold_exit(void)
+{
+	mfg_unregister_kretprobe(&mfg_krp_hold);
+	pr_info("mfg_krp_hold: %d entries, %d returns, %d missed\n",
+		atomic_read(&mfg_krp_hold_entries), atomic_read(&mfg_krp_hold_returns),
+		mfg_krp_hold.nmissed);
+}
+
+module_init(mfg_krp_hold_init);
+module_exit(mfg_krp_hold_exit);
+
+MODULE_DESCRIPTION("mfgraph: kretprobe owner for the unload scenario");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,544 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite "mfgraph_kretprobe": mfg_kretprobe against the scenarios the
+ * kernel checks of its own kretprobes (a probe with entry and return
+ * handlers, a batch on two functions, stack traces from a return handler,
+ * the nested case), and what the mfgraph design adds: several probes on one
+ * function with inline and pooled instances, no misses for inline probes
+ * under any concurrency next to the kernel's kretprobe, and no stale returns.
+ */
+#include <kunit/test.h>
+#include <linux/atomic.h>
+#include <linux/delay.h>
+#include <linux/kallsyms.h>
+#include <linux/kprobes.h>
+#include <linux/kthread.h>
+#include <linux/module.h>
+#include <linux/sched/task_stack.h>
+#include <linux/stacktrace.h>
+
+#include <mfgraph.h>
+#include <mfg_kretprobe.h>
+
+#include "krp_targets.h"
+
+#define KRP_MAGIC 0x6b72707275ULL
+
+static bool krp_symbol_is(unsigned long addr, const char *name)
+{
+	char buf[KSYM_SYMBOL_LEN];
+
+	sprint_symbol_no_offset(buf, addr);
+	return !strncmp(buf, name, strlen(name)) &&
+	       (buf[strlen(name)] == '\0' || buf[strlen(name)] == ' ');
+}
+
+static bool krp_on_current_stack(unsigned long sp)
+{
+	unsigned long base = (unsigned long)task_stack_page(current);
+
+	return sp >= base && sp < base + THREAD_SIZE;
+}
+
+/* ------------------------------------------------------------ one probe */
+
+static atomic_t krp_entries, krp_returns, krp_bad;
+static unsigned long krp_last_ret_addr, krp_last_retval;
+
+static int krp_entry(struct mfg_kretprobe_instance *ri, struct pt_regs *regs)
+{
+	*(u64 *)ri->data = KRP_MAGIC + regs_get_kernel_argument(regs, 0);
+	atomic_inc(&krp_entries);
+	return 0;
+}
+
+static int krp_return(struct mfg_kretprobe_instance *ri, struct pt_regs *regs)
+{
+	unsigned long arg = *(u64 *)ri->data - KRP_MAGIC;
+
+	if (regs_return_value(regs) != 2 * arg + 1 || instruction_pointer(regs) != ri->ret_addr ||
+	    ri->task != current || !krp_on_current_stack(kernel_stack_pointer(regs)))
+		atomic_inc(&krp_bad);
+	krp_last_ret_addr = instruction_pointer(regs);
+	krp_last_retval = regs_return_value(regs);
+	atomic_inc(&krp_returns);
+	return 0;
+}
+
+static void krp_reset(void)
+{
+	atomic_set(&krp_entries, 0);
+	atomic_set(&krp_returns, 0);
+	atomic_set(&krp_bad, 0);
+}
+
+static void krp_single(struct kunit *test)
+{
+	struct mfg_kretprobe rp = {
+		.symbol_name = "krp_target_value",
+		.handler = krp_return,
+		.entry_handler = krp_entry,
+		.data_size = sizeof(u64),
+	};
+
+	krp_reset();
+	KUNIT_ASSERT_EQ(test, mfg_register_kretprobe(&rp), 0);
+	KUNIT_EXPECT_EQ(test, krp_target_value(20), 41);
+	mfg_unregister_kretprobe(&rp);
+	KUNIT_EXPECT_EQ(test, atomic_read(&krp_entries), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&krp_returns), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&krp_bad), 0);
+	KUNIT_EXPECT_EQ(test, krp_last_retval, 41UL);
+	KUNIT_EXPECT_TRUE(test, krp_symbol_is(krp_last_ret_addr, "krp_single"));
+	KUNIT_EXPECT_EQ(test, rp.nmissed, 0);
+	/* Unregistered: nothing more. */
+	krp_target_value(1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&krp_entries), 1);
+}
+
+/* ------------------------------------------------------------ a batch */
+
+static atomic_t krp_other_returns;
+
+static int krp_other_return(struct mfg_kretprobe_instance *ri, struct pt_regs *regs)
+{
+	if (regs_return_value(regs) == 3)
+		atomic_inc(&krp_other_returns);
+	return 0;
+}
+
+static void krp_batch(struct kunit *test)
+{
+	struct mfg_kretprobe a = {
+		.symbol_name = "krp_target_value", .handler = krp_return,
+		.entry_handler = krp_entry, .data_size = sizeof(u64),
+	};
+	struct mfg_kretprobe b = { .addr = krp_target_other, .handler = krp_other_return };
+	struct mfg_kretprobe bad = { .symbol_name = "krp_no_such_target", .handler = krp_return };
+	struct mfg_kretprobe *rps[] = { &a, &b, &bad };
+
+	krp_reset();
+	atomic_set(&krp_other_returns, 0);
+	/* All or nothing: the third fails, so the first two are not left behind. */
+	KUNIT_EXPECT_EQ(test, mfg_register_kretprobes(rps, 3), -ENOENT);
+	krp_target_value(1);
+	krp_target_other(10);
+	KUNIT_EXPECT_EQ(test, atomic_read(&krp_entries), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&krp_other_returns), 0);
+
+	KUNIT_ASSERT_EQ(test, mfg_register_kretprobes(rps, 2), 0);
+	KUNIT_EXPECT_EQ(test, krp_target_value(2), 5);
+	KUNIT_EXPECT_EQ(test, krp_target_other(10), 3);
+	mfg_unregister_kretprobes(rps, 2);
+	KUNIT_EXPECT_EQ(test, atomic_read(&krp_returns), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&krp_other_returns), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&krp_bad), 0);
+}
+
+/* ------------------------------------------------------------ stack traces */
+
+#define KRP_TRACE 32
+
+static unsigned long krp_trace[KRP_TRACE];
+static unsigned int krp_trace_n;
+static unsigned long krp_outer_ret, krp_inner_ret;
+static atomic_t krp_trace_calls;
+
+static int krp_trace_return(struct mfg_kretprobe_instance *ri, struct pt_regs *regs)
+{
+	krp_inner_ret = ri->ret_addr;
+	krp_trace_n = stack_trace_save(krp_trace, KRP_TRACE, 0);
+	atomic_inc(&krp_trace_calls);
+	return 0;
+}
+
+static bool krp_trace_has(unsigned long addr)
+{
+	unsigned int i;
+
+	for (i = 0; i < krp_trace_n; i++)
+		if (krp_trace[i] == addr)
+			return true;
+	return false;
+}
+
+static void krp_stacktrace(struct kunit *test)
+{
+	struct mfg_kretprobe rp = {
+		.symbol_name = "krp_target_value", .handler = krp_trace_return,
+	};
+
+	atomic_set(&krp_trace_calls, 0);
+	KUNIT_ASSERT_EQ(test, mfg_register_kretprobe(&rp), 0);
+	krp_target_value(3);
+	mfg_unregister_kretprobe(&rp);
+	KUNIT_EXPECT_EQ(test, atomic_read(&krp_trace_calls), 1);
+	/* The probed function's real return address, not the trampoline's. */
+	KUNIT_EXPECT_TRUE(test, krp_symbol_is(krp_inner_ret, "krp_stacktrace"));
+	KUNIT_EXPECT_TRUE(test, krp_trace_has(krp_inner_ret));
+}
+
+static int krp_return_nop(struct mfg_kretprobe_instance *ri, struct pt_regs *regs);
+
+static int krp_outer_entry(struct mfg_kretprobe_instance *ri, struct pt_regs *regs)
+{
+	krp_outer_ret = ri->ret_addr;
+	return 0;
+}
+
+static int krp_nested_return(struct mfg_kretprobe_instance *ri, struct pt_regs *regs)
+{
+	krp_inner_ret = ri->ret_addr;
+	/* The outer call's return address is still swapped at this point. */
+	krp_trace_n = mfg_stack_trace_save(krp_trace, KRP_TRACE, 0);
+	atomic_inc(&krp_trace_calls);
+	return 0;
+}
+
+static int krp_return_nop(struct mfg_kretprobe_instance *ri, struct pt_regs *regs)
+{
+	return 0;
+}
+
+static int krp_nop(void *arg)
+{
+	return 0;
+}
+
+static void krp_stacktrace_nested(struct kunit *test)
+{
+	struct mfg_kretprobe outer = {
+		.symbol_name = "krp_target_outer", .entry_handler = krp_outer_entry,
+		.handler = krp_return_nop,
+	};
+	struct mfg_kretprobe inner = {
+		.symbol_name = "krp_target_inner", .handler = krp_nested_return,
+	};
+
+	atomic_set(&krp_trace_calls, 0);
+	KUNIT_ASSERT_EQ(test, mfg_register_kretprobe(&outer), 0);
+	KUNIT_ASSERT_EQ(test, mfg_register_kretprobe(&inner), 0);
+	KUNIT_EXPECT_EQ(test, krp_target_outer(krp_nop, NULL), 2);
+	mfg_unregister_kretprobe(&inner);
+	mfg_unregister_kretprobe(&outer);
+	KUNIT_EXPECT_EQ(test, atomic_read(&krp_trace_calls), 1);
+	KUNIT_EXPECT_TRUE(test, krp_symbol_is(krp_inner_ret, "krp_target_outer"));
+	KUNIT_EXPECT_TRUE(test, krp_symbol_is(krp_outer_ret, "krp_stacktrace_nested"));
+	KUNIT_EXPECT_TRUE(test, krp_trace_has(krp_inner_ret));
+	KUNIT_EXPECT_TRUE(test, krp_trace_has(krp_outer_ret));
+}
+
+/* ------------------------------------------------------------ several probes, one function */
+
+struct krp_multi {
+	struct mfg_kretprobe rp;
+	u8 fill;
+	int skip;			/* entry handler answer */
+	atomic_t entries;
+	atomic_t returns;
+	atomic_t bad;
+};
+
+static int krp_multi_entry(struct mfg_kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct krp_multi *m = container_of(ri->rp, struct krp_multi, rp);
+
+	memset(ri->data, m->fill, m->rp.data_size);
+	atomic_inc(&m->entries);
+	return m->skip;
+}
+
+static int krp_multi_return(struct mfg_kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct krp_multi *m = container_of(ri->rp, struct krp_multi, rp);
+	size_t i;
+
+	for (i = 0; i < m->rp.data_size; i++)
+		if ((u8)ri->data[i] != m->fill)
+			atomic_inc(&m->bad);
+	if (regs_return_value(regs) != 2 * 5 + 1)
+		atomic_inc(&m->bad);
+	atomic_inc(&m->returns);
+	return 0;
+}
+
+static void krp_several_on_one(struct kunit *test)
+{
+	static const size_t sizes[] = { 8, 48, 200, 16 };
+	struct krp_multi *m = kunit_kcalloc(test, ARRAY_SIZE(sizes), sizeof(*m), GFP_KERNEL);
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, m);
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		m[i].rp.symbol_name = "krp_target_value";
+		m[i].rp.entry_handler = krp_multi_entry;
+		m[i].rp.handler = krp_multi_return;
+		m[i].rp.data_size = sizes[i];
+		m[i].fill = 0x11 * (i + 1);
+		/* The last one skips every return from its entry handler. */
+		m[i].skip = i == 3;
+		KUNIT_ASSERT_EQ(test, mfg_register_kretprobe(&m[i].rp), 0);
+	}
+	/* 8 and 48 bytes live on the shadow stack; 200 bytes need the pool. */
+	KUNIT_EXPECT_TRUE(test, m[0].rp.inline_instance);
+	KUNIT_EXPECT_TRUE(test, m[1].rp.inline_instance);
+	KUNIT_EXPECT_FALSE(test, m[2].rp.inline_instance);
+
+	KUNIT_EXPECT_EQ(test, krp_target_value(5), 11);
+	KUNIT_EXPECT_EQ(test, mfg_disable_kretprobe(&m[1].rp), 0);
+	KUNIT_EXPECT_EQ(test, krp_target_value(5), 11);
+	KUNIT_EXPECT_EQ(test, mfg_enable_kretprobe(&m[1].rp), 0);
+	KUNIT_EXPECT_EQ(test, krp_target_value(5), 11);
+	for (i = 0; i < ARRAY_SIZE(sizes); i++)
+		mfg_unregister_kretprobe(&m[i].rp);
+
+	KUNIT_EXPECT_EQ(test, atomic_read(&m[0].returns), 3);
+	KUNIT_EXPECT_EQ(test, atomic_read(&m[1].entries), 2);
+	KUNIT_EXPECT_EQ(test, atomic_read(&m[1].returns), 2);
+	KUNIT_EXPECT_EQ(test, atomic_read(&m[2].returns), 3);
+	KUNIT_EXPECT_EQ(test, atomic_read(&m[3].entries), 3);
+	KUNIT_EXPECT_EQ(test, atomic_read(&m[3].returns), 0);
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		KUNIT_EXPECT_EQ_MSG(test, atomic_read(&m[i].bad), 0, "probe %d", i);
+		KUNIT_EXPECT_EQ_MSG(test, m[i].rp.nmissed, 0, "probe %d", i);
+	}
+}
+
+/* ------------------------------------------------------------ concurrency */
+
+struct krp_race {
+	atomic_t stop;
+	atomic_t running;
+	atomic_t calls;
+	atomic_t ours, ours_bad;
+	atomic_t kernels, kernels_bad;
+};
+
+static struct krp_race *krp_race_now;
+
+static int krp_race_entry(struct mfg_kretprobe_instance *ri, struct pt_regs *regs)
+{
+	*(long *)ri->data = regs_get_kernel_argument(regs, 0);
+	return 0;
+}
+
+static int krp_race_return(struct mfg_kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct krp_race *r = READ_ONCE(krp_race_now);
+
+	if (!r)
+		return 0;
+	atomic_inc(&r->ours);
+	if ((int)regs_return_value(regs) != 3 * (int)*(long *)ri->data)
+		atomic_inc(&r->ours_bad);
+	return 0;
+}
+
+static int krp_kernel_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	*(long *)ri->data = regs_get_kernel_argument(regs, 0);
+	return 0;
+}
+
+static int krp_kernel_return(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct krp_race *r = READ_ONCE(krp_race_now);
+
+	if (!r)
+		return 0;
+	atomic_inc(&r->kernels);
+	if ((int)regs_return_value(regs) != 3 * (int)*(long *)ri->data)
+		atomic_inc(&r->kernels_bad);
+	return 0;
+}
+
+static int krp_race_worker(void *arg)
+{
+	struct krp_race *r = arg;
+	int i = 0;
+
+	while (!atomic_read(&r->stop)) {
+		if (krp_target_nap(i) != 3 * i)
+			atomic_inc(&r->ours_bad);
+		atomic_inc(&r->calls);
+		i++;
+	}
+	atomic_dec(&r->running);
+	return 0;
+}
+
+static void krp_concurrency(struct kunit *test)
+{
+	struct mfg_kretprobe ours = {
+		.symbol_name = "krp_target_nap", .entry_handler = krp_race_entry,
+		.handler = krp_race_return, .data_size = sizeof(long),
+	};
+	struct kretprobe *kernels = kunit_kzalloc(test, sizeof(*kernels), GFP_KERNEL);
+	struct krp_race *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	int threads = 16 * num_online_cpus(), i, started = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, kernels);
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	kernels->kp.symbol_name = "krp_target_nap";
+	kernels->entry_handler = krp_kernel_entry;
+	kernels->handler = krp_kernel_return;
+	kernels->data_size = sizeof(long);
+	/* maxactive 0: the kernel's default, max(10, 2 x possible CPUs). */
+	KUNIT_ASSERT_EQ(test, register_kretprobe(kernels), 0);
+	KUNIT_ASSERT_EQ(test, mfg_register_kretprobe(&ours), 0);
+	KUNIT_EXPECT_TRUE(test, ours.inline_instance);
+	WRITE_ONCE(krp_race_now, r);
+	for (i = 0; i < threads; i++) {
+		struct task_struct *t = kthread_create(krp_race_worker, r, "krp_race/%d", i);
+
+		if (IS_ERR(t))
+			break;
+		kthread_bind(t, i % num_online_cpus());
+		atomic_inc(&r->running);
+		wake_up_process(t);
+		started++;
+	}
+	msleep(3000);
+	atomic_set(&r->stop, 1);
+	while (atomic_read(&r->running))
+		msleep(20);
+	mfg_unregister_kretprobe(&ours);
+	unregister_kretprobe(kernels);
+	WRITE_ONCE(krp_race_now, NULL);
+
+	kunit_info(test, "%d threads, %d calls; mfg_kretprobe: %d returns, %d missed; kretprobe (maxactive %d): %d returns, %d missed\n",
+		   started, atomic_read(&r->calls), atomic_read(&r->ours), ours.nmissed,
+		   kernels->maxactive, atomic_read(&r->kernels), kernels->nmissed);
+	KUNIT_EXPECT_EQ(test, started, threads);
+	/* Far more calls in flight than the kernel's instances... */
+	KUNIT_EXPECT_GT(test, kernels->nmissed, 0);
+	/* ... while the inline probe never misses one. */
+	KUNIT_EXPECT_EQ(test, ours.nmissed, 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&r->ours), atomic_read(&r->calls));
+	KUNIT_EXPECT_EQ(test, atomic_read(&r->ours_bad), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&r->kernels_bad), 0);
+	/* The kernel counts nmissed with a plain increment: it may lose a few. */
+	KUNIT_EXPECT_GT(test, atomic_read(&r->kernels), 0);
+	KUNIT_EXPECT_LE(test, atomic_read(&r->kernels) + kernels->nmissed, atomic_read(&r->calls));
+}
+
+/* ------------------------------------------------------------ calls in flight */
+
+struct krp_sleeper {
+	struct completion wake, done;
+	int result;
+};
+
+static int krp_sleeper_fn(void *arg)
+{
+	struct krp_sleeper *s = arg;
+
+	s->result = krp_target_wait(&s->wake);
+	complete(&s->done);
+	return 0;
+}
+
+static atomic_t krp_wait_entries, krp_wait_returns;
+
+static int krp_wait_entry(struct mfg_kretprobe_instance *ri, struct pt_regs *regs)
+{
+	atomic_inc(&krp_wait_entries);
+	return 0;
+}
+
+static int krp_wait_return(struct mfg_kretprobe_instance *ri, struct pt_regs *regs)
+{
+	atomic_inc(&krp_wait_returns);
+	return 0;
+}
+
+static void krp_unregister_in_flight(struct kunit *test)
+{
+	struct mfg_kretprobe rp = {
+		.symbol_name = "krp_target_wait", .entry_handler = krp_wait_entry,
+		.handler = krp_wait_return, .data_size = 300,	/* pooled */
+	};
+	struct krp_sleeper *s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
+	struct task_struct *t;
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	init_completion(&s->wake);
+	init_completion(&s->done);
+	atomic_set(&krp_wait_entries, 0);
+	atomic_set(&krp_wait_returns, 0);
+	KUNIT_ASSERT_EQ(test, mfg_register_kretprobe(&rp), 0);
+	t = kthread_run(krp_sleeper_fn, s, "krp_sleeper");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	for (i = 0; i < 250 && !atomic_read(&krp_wait_entries); i++)
+		msleep(20);
+	KUNIT_ASSERT_EQ(test, atomic_read(&krp_wait_entries), 1);
+	/* The probe goes while the call sleeps; the same probe comes back. */
+	mfg_unregister_kretprobe(&rp);
+	KUNIT_ASSERT_EQ(test, mfg_register_kretprobe(&rp), 0);
+	complete(&s->wake);
+	wait_for_completion(&s->done);
+	mfg_unregister_kretprobe(&rp);
+	KUNIT_EXPECT_EQ(test, s->result, 99);
+	/* Neither the old registration nor the new one saw that return. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&krp_wait_returns), 0);
+}
+
+/* ------------------------------------------------------------ bad input */
+
+static void krp_bad_input(struct kunit *test)
+{
+	/* Static: seven probes would not fit a kernel stack frame under KASAN. */
+	static struct mfg_kretprobe rp = {
+		.symbol_name = "krp_target_value", .handler = krp_return_nop,
+	};
+	static struct mfg_kretprobe unknown = {
+		.symbol_name = "krp_no_such_function", .handler = krp_return_nop,
+	};
+	static struct mfg_kretprobe untraceable = {
+		.symbol_name = "mfg_register", .handler = krp_return_nop,
+	};
+	static struct mfg_kretprobe offset = { .symbol_name = "krp_target_value", .offset = 4,
+					.handler = krp_return_nop };
+	static struct mfg_kretprobe no_handler = { .symbol_name = "krp_target_value" };
+	static struct mfg_kretprobe both = {
+		.symbol_name = "krp_target_value", .addr = krp_target_value,
+		.handler = krp_return_nop,
+	};
+	static struct mfg_kretprobe neither = { .handler = krp_return_nop };
+
+	KUNIT_EXPECT_EQ(test, mfg_register_kretprobe(NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mfg_register_kretprobe(&unknown), -ENOENT);
+	KUNIT_EXPECT_EQ(test, mfg_register_kretprobe(&untraceable), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mfg_register_kretprobe(&offset), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mfg_register_kretprobe(&no_handler), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mfg_register_kretprobe(&both), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mfg_register_kretprobe(&neither), -EINVAL);
+	KUNIT_ASSERT_EQ(test, mfg_register_kretprobe(&rp), 0);
+	KUNIT_EXPECT_EQ(test, mfg_register_kretprobe(&rp), -EBUSY);
+	mfg_unregister_kretprobe(&rp);
+	KUNIT_EXPECT_EQ(test, mfg_disable_kretprobe(&rp), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mfg_enable_kretprobe(&rp), -EINVAL);
+}
+
+static struct kunit_case krp_cases[] = {
+	KUNIT_CASE(krp_single),
+	KUNIT_CASE(krp_batch),
+	KUNIT_CASE(krp_stacktrace),
+	KUNIT_CASE(krp_stacktrace_nested),
+	KUNIT_CASE(krp_several_on_one),
+	KUNIT_CASE_SLOW(krp_concurrency),
+	KUNIT_CASE(krp_unregister_in_flight),
+	KUNIT_CASE(krp_bad_input),
+	{}
+};
+
+static struct kunit_suite krp_suite = {
+	.name = "mfgraph_kretprobe",
+	.test_cases = krp_cases,
+};
+
+kunit_test_suite(krp_suite);
+
+MODULE_DESCRIPTION("mfgraph: KUnit suite for mfg_kretprobe");
+MODULE_LICENSE("GPL");
