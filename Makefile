@@ -9,6 +9,7 @@
 #   make host-test            GoogleTest only
 #   make kernel ARCH=arm64    build (or reuse) a test kernel; prints its directory
 #   make qemu-test ARCH=x86_64 [FLAVOUR=debug]   one arch under QEMU
+#   make bench                the benchmark table (host, then one QEMU boot per arch)
 #   make lint                 checkpatch on the C glue (needs a cached kernel source)
 #   make clean
 
@@ -17,7 +18,7 @@ FLAVOUR ?= default
 CHECK_ARCHES ?= x86_64 arm64
 ARCH ?= $(shell uname -m | sed -e s/aarch64/arm64/)
 
-.PHONY: all modules clean host-test kernel qemu-test check lint
+.PHONY: all modules clean host-test kernel qemu-test check lint bench
 
 all: modules
 
@@ -51,6 +52,9 @@ check:
 		$(foreach f,$(FLAVOUR),$(addsuffix -$(f),$(CHECK_ARCHES)))
 	@if [ -e build/.check-failed ]; then echo "check failed: $$(cat build/.check-failed)"; \
 		rm -f build/.check-failed; exit 1; fi
+
+bench:
+	tests/bench/bench.sh
 
 # C only: checkpatch does not read C++. LINUX_VERSION_CODE in kcompat.h and
 # the plain __attribute__ in the kernel-header-free mfg_kernel.h are by design.

@@ -42,6 +42,12 @@ status=${PIPESTATUS[0]}
 [ "$status" = 0 ] || { log "module build failed"; exit 1; }
 "$top/scripts/check-module-build.sh" "$out/build.log" "$cross" "$out/src"/*.ko
 
+# MFG_BUILD_ONLY=1: stop here, with the kernel and the modules built.
+if [ -n "${MFG_BUILD_ONLY:-}" ]; then
+	echo "$kdir"
+	exit 0
+fi
+
 mods=("$out/src/mfgraph.ko" "$out/src/mfg_module_test.ko" "$out/src/mfg_core_test.ko"
 	"$out/src/mfg_hook_test.ko" "$out/src/mfg_kretprobe.ko" "$out/src/mfg_kretprobe_test.ko")
 suites=(mfgraph_module mfgraph_core mfgraph_hook mfgraph_kretprobe)

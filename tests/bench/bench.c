@@ -1,0 +1,484 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mfg_bench: what a traced call costs, mfgraph beside the kernel's own
+ * return-hooking mechanisms, all in one boot.
+ *
+ * Each row times @calls calls of one traceable no-op function with
+ * interrupts off, @rounds times, and keeps the median. Under QEMU with
+ * -icount shift=0 one nanosecond of guest time is one retired guest
+ * instruction, so the figures are instruction path lengths, identical from
+ * run to run. Rows are printed net of the untraced call and as a ratio to
+ * the matching kernel row.
+ *
+ * The kernel's fgraph rows need register_ftrace_graph(), which 6.12 does not
+ * export: it is looked up at run time through kallsyms_lookup_name(), whose
+ * address a kprobe reveals. That trick is confined to this benchmark.
+ *
+ * The memory rows create @sleepers kthreads that sleep without ever
+ * entering traced code, then measure free memory and slab around
+ * registering one user, in mfgraph and in the kernel's fgraph.
+ */
+#include <linux/delay.h>
+#include <linux/fprobe.h>
+#include <linux/ftrace.h>
+#include <linux/irqflags.h>
+#include <linux/kprobes.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/timekeeping.h>
+#include <linux/vmstat.h>
+#include <linux/wait.h>
+
+#include <mfgraph.h>
+#include <mfg_kretprobe.h>
+
+static unsigned int calls = 20000;
+module_param(calls, uint, 0444);
+MODULE_PARM_DESC(calls, "calls per measurement");
+
+static unsigned int rounds = 5;
+module_param(rounds, uint, 0444);
+MODULE_PARM_DESC(rounds, "measurements per row; the median is kept");
+
+static unsigned int sleepers = 1000;
+module_param(sleepers, uint, 0444);
+MODULE_PARM_DESC(sleepers, "sleeping tasks for the memory rows (0: skip them)");
+
+#define MFG_BENCH_USERS 16
+
+noinline int mfg_bench_target(int x);
+noinline int mfg_bench_target(int x)
+{
+	barrier_data(&x);
+	return x;
+}
+
+noinline int mfg_bench_other(int x);
+noinline int mfg_bench_other(int x)
+{
+	barrier_data(&x);
+	return x + 1;
+}
+
+/* ------------------------------------------------------------ timing */
+
+static u64 notrace mfg_bench_once(void)
+{
+	unsigned long flags;
+	unsigned int i;
+	u64 t0, t1;
+
+	local_irq_save(flags);
+	t0 = ktime_get_mono_fast_ns();
+	for (i = 0; i < calls; i++)
+		mfg_bench_target(i);
+	t1 = ktime_get_mono_fast_ns();
+	local_irq_restore(flags);
+	return t1 - t0;
+}
+
+static int mfg_bench_cmp(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Median over the rounds, in hundredths of a ns per call. */
+static u64 notrace mfg_bench_row(void)
+{
+	u64 t[16];
+	unsigned int i, n = clamp(rounds, 1U, 16U);
+
+	mfg_bench_target(0);	/* the first traced call may set things up */
+	for (i = 0; i < n; i++)
+		t[i] = mfg_bench_once();
+	sort(t, n, sizeof(t[0]), mfg_bench_cmp, NULL);
+	return div_u64(t[n / 2] * 100, calls);
+}
+
+static u64 mfg_bench_base;
+
+/* "row | ns/call | net | ratio to @kernel_row (0: none)" */
+static void mfg_bench_print(const char *row, u64 v, u64 kernel_row)
+{
+	s64 net = (s64)v - (s64)mfg_bench_base;
+	s64 knet = (s64)kernel_row - (s64)mfg_bench_base;
+
+	if (kernel_row && knet > 0)
+		pr_info("mfg_bench: | %-40s | %8llu.%02llu | %8lld.%02lld | %5lld.%02lld |\n", row,
+			v / 100, v % 100, net / 100, abs(net) % 100,
+			div64_s64(net * 100, knet) / 100, abs(div64_s64(net * 100, knet)) % 100);
+	else
+		pr_info("mfg_bench: | %-40s | %8llu.%02llu | %8lld.%02lld |       |\n", row,
+			v / 100, v % 100, net / 100, abs(net) % 100);
+}
+
+/* ------------------------------------------------------------ mfgraph rows */
+
+static int mfg_bench_entry(const struct mfg_entry *trace, struct mfg_ops *ops,
+			   struct ftrace_regs *fregs)
+{
+	return 1;
+}
+
+static int mfg_bench_entry_reserve(const struct mfg_entry *trace, struct mfg_ops *ops,
+				   struct ftrace_regs *fregs)
+{
+	return mfg_reserve_data(4 * sizeof(long)) != NULL;
+}
+
+static void mfg_bench_return(const struct mfg_return *trace, struct mfg_ops *ops,
+			     struct ftrace_regs *fregs)
+{
+}
+
+static struct mfg_ops mfg_bench_ops[MFG_BENCH_USERS];
+
+/* @n users; @wanting of them trace the target, the others another function. */
+static u64 mfg_bench_users(unsigned int n, unsigned int wanting, mfg_entry_fn entry,
+			   mfg_return_fn ret)
+{
+	unsigned long target = (unsigned long)mfg_bench_target;
+	unsigned long other = (unsigned long)mfg_bench_other;
+	unsigned int i, done = 0;
+	u64 v = 0;
+
+	for (i = 0; i < n; i++) {
+		struct mfg_ops *ops = &mfg_bench_ops[i];
+
+		memset(ops, 0, sizeof(*ops));
+		ops->entryfunc = entry;
+		ops->retfunc = ret;
+		if (mfg_set_filter_ips(ops, i < wanting ? &target : &other, 1, false, true) ||
+		    mfg_register(ops))
+			goto out;
+		done++;
+	}
+	v = mfg_bench_row();
+out:
+	for (i = 0; i < n; i++) {
+		if (i < done)
+			mfg_unregister(&mfg_bench_ops[i]);
+		mfg_free_filter(&mfg_bench_ops[i]);
+	}
+	return v;
+}
+
+/* ------------------------------------------------------------ kernel rows */
+
+static int mfg_bench_krp_handler(struct mfg_kretprobe_instance *ri, struct pt_regs *regs)
+{
+	return 0;
+}
+
+static int mfg_bench_kernel_krp_handler(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	return 0;
+}
+
+static u64 mfg_bench_mfg_kretprobe(void)
+{
+	struct mfg_kretprobe rp = {
+		.addr = mfg_bench_target, .handler = mfg_bench_krp_handler,
+		.entry_handler = mfg_bench_krp_handler,
+	};
+	u64 v;
+
+	if (mfg_register_kretprobe(&rp))
+		return 0;
+	v = mfg_bench_row();
+	mfg_unregister_kretprobe(&rp);
+	return v;
+}
+
+static u64 mfg_bench_kernel_kretprobe(void)
+{
+	struct kretprobe rp = {
+		.kp.addr = (kprobe_opcode_t *)mfg_bench_target,
+		.handler = mfg_bench_kernel_krp_handler,
+		.entry_handler = mfg_bench_kernel_krp_handler,
+	};
+	u64 v;
+
+	if (register_kretprobe(&rp))
+		return 0;
+	v = mfg_bench_row();
+	unregister_kretprobe(&rp);
+	return v;
+}
+
+#ifdef CONFIG_FPROBE
+static int mfg_bench_fprobe_entry(struct fprobe *fp, unsigned long entry_ip,
+				  unsigned long ret_ip, struct pt_regs *regs, void *data)
+{
+	return 0;
+}
+
+static void mfg_bench_fprobe_exit(struct fprobe *fp, unsigned long entry_ip,
+				  unsigned long ret_ip, struct pt_regs *regs, void *data)
+{
+}
+
+static u64 mfg_bench_fprobe(void)
+{
+	unsigned long ip = (unsigned long)mfg_bench_target;
+	struct fprobe *fp = kzalloc(sizeof(*fp), GFP_KERNEL);
+	u64 v = 0;
+
+	if (!fp)
+		return 0;
+	fp->entry_handler = mfg_bench_fprobe_entry;
+	fp->exit_handler = mfg_bench_fprobe_exit;
+	if (!register_fprobe_ips(fp, &ip, 1)) {
+		v = mfg_bench_row();
+		unregister_fprobe(fp);
+	}
+	kfree(fp);
+	return v;
+}
+#else
+static u64 mfg_bench_fprobe(void)
+{
+	return 0;
+}
+#endif
+
+static void notrace mfg_bench_ftrace_func(unsigned long ip, unsigned long parent_ip,
+					  struct ftrace_ops *op, struct ftrace_regs *fregs)
+{
+}
+
+static u64 mfg_bench_ftrace_ops(void)
+{
+	struct ftrace_ops *ops = kzalloc(sizeof(*ops), GFP_KERNEL);
+	unsigned long ip = (unsigned long)mfg_bench_target;
+	u64 v = 0;
+
+	if (!ops)
+		return 0;
+	ops->func = mfg_bench_ftrace_func;
+	ops->flags = FTRACE_OPS_FL_RECURSION;
+	if (!ftrace_set_filter_ips(ops, &ip, 1, 0, 1) && !register_ftrace_function(ops)) {
+		v = mfg_bench_row();
+		unregister_ftrace_function(ops);
+	}
+	ftrace_free_filter(ops);
+	kfree(ops);
+	return v;
+}
+
+/* register_ftrace_graph() and friends, found at run time (see the top). */
+static int (*mfg_bench_register_graph)(struct fgraph_ops *gops);
+static void (*mfg_bench_unregister_graph)(struct fgraph_ops *gops);
+
+static unsigned long mfg_bench_lookup(const char *name)
+{
+	struct kprobe kp = { .symbol_name = "kallsyms_lookup_name" };
+	unsigned long (*lookup)(const char *name);
+	unsigned long addr;
+
+	if (register_kprobe(&kp))
+		return 0;
+	addr = (unsigned long)kp.addr;
+	unregister_kprobe(&kp);
+	/* kprobes step over an ENDBR; a call must land on it (IBT). */
+	if (IS_ENABLED(CONFIG_X86_KERNEL_IBT) && *(u32 *)(addr - 4) == 0xfa1e0ff3)
+		addr -= 4;
+	lookup = (void *)addr;
+	return lookup(name);
+}
+
+static int mfg_bench_graph_entry(struct ftrace_graph_ent *trace, struct fgraph_ops *gops)
+{
+	return 1;
+}
+
+static void mfg_bench_graph_return(struct ftrace_graph_ret *trace, struct fgraph_ops *gops)
+{
+}
+
+static struct fgraph_ops mfg_bench_gops[MFG_BENCH_USERS];
+
+static u64 mfg_bench_fgraph(unsigned int n)
+{
+	unsigned long ip = (unsigned long)mfg_bench_target;
+	unsigned int i, done = 0;
+	u64 v = 0;
+
+	if (!mfg_bench_register_graph)
+		return 0;
+	for (i = 0; i < n; i++) {
+		struct fgraph_ops *g = &mfg_bench_gops[i];
+
+		memset(g, 0, sizeof(*g));
+		g->entryfunc = mfg_bench_graph_entry;
+		g->retfunc = mfg_bench_graph_return;
+		if (ftrace_set_filter_ips(&g->ops, &ip, 1, 0, 1) || mfg_bench_register_graph(g))
+			goto out;
+		done++;
+	}
+	v = mfg_bench_row();
+out:
+	for (i = 0; i < n; i++) {
+		if (i < done)
+			mfg_bench_unregister_graph(&mfg_bench_gops[i]);
+		ftrace_free_filter(&mfg_bench_gops[i].ops);
+	}
+	return v;
+}
+
+/* ------------------------------------------------------------ memory */
+
+static DECLARE_WAIT_QUEUE_HEAD(mfg_bench_wq);
+static bool mfg_bench_wake;
+
+static int mfg_bench_sleeper(void *arg)
+{
+	wait_event_interruptible(mfg_bench_wq, READ_ONCE(mfg_bench_wake) || kthread_should_stop());
+	while (!kthread_should_stop())
+		msleep_interruptible(1000);
+	return 0;
+}
+
+struct mfg_bench_mem {
+	long free_kb;
+	long slab_kb;
+};
+
+static void mfg_bench_mem_now(struct mfg_bench_mem *m)
+{
+	/* Let deferred frees (RCU, work) settle first. */
+	synchronize_rcu();
+	msleep(200);
+	m->free_kb = global_zone_page_state(NR_FREE_PAGES) << (PAGE_SHIFT - 10);
+	m->slab_kb = (global_node_page_state_pages(NR_SLAB_UNRECLAIMABLE_B) +
+		      global_node_page_state_pages(NR_SLAB_RECLAIMABLE_B)) << (PAGE_SHIFT - 10);
+}
+
+static void mfg_bench_mem_print(const char *what, const struct mfg_bench_mem *from,
+				const struct mfg_bench_mem *to)
+{
+	pr_info("mfg_bench: | %-40s | %8ld KiB | slab %+6ld KiB |\n", what,
+		from->free_kb - to->free_kb, to->slab_kb - from->slab_kb);
+}
+
+static void mfg_bench_memory(void)
+{
+	struct task_struct **tasks;
+	struct mfg_bench_mem before, registered, unregistered;
+	unsigned long ip = (unsigned long)mfg_bench_target;
+	struct mfg_ops ops = { .entryfunc = mfg_bench_entry, .retfunc = mfg_bench_return };
+	unsigned int i, n = 0;
+
+	tasks = kvcalloc(sleepers, sizeof(*tasks), GFP_KERNEL);
+	if (!tasks)
+		return;
+	for (i = 0; i < sleepers; i++) {
+		tasks[i] = kthread_run(mfg_bench_sleeper, NULL, "mfg_sleep/%u", i);
+		if (IS_ERR(tasks[i]))
+			break;
+		n++;
+	}
+	pr_info("mfg_bench: memory with %u sleeping tasks (free memory used, slab grown)\n", n);
+
+	mfg_bench_mem_now(&before);
+	if (!mfg_set_filter_ips(&ops, &ip, 1, false, true) && !mfg_register(&ops)) {
+		mfg_bench_target(1);
+		mfg_bench_mem_now(&registered);
+		mfg_unregister(&ops);
+		mfg_bench_mem_now(&unregistered);
+		mfg_bench_mem_print("mfgraph: register one user", &before, &registered);
+		mfg_bench_mem_print("mfgraph: after unregistering it", &before, &unregistered);
+	}
+	mfg_free_filter(&ops);
+
+	if (mfg_bench_register_graph) {
+		struct fgraph_ops *g = &mfg_bench_gops[0];
+
+		memset(g, 0, sizeof(*g));
+		g->entryfunc = mfg_bench_graph_entry;
+		g->retfunc = mfg_bench_graph_return;
+		mfg_bench_mem_now(&before);
+		if (!ftrace_set_filter_ips(&g->ops, &ip, 1, 0, 1) && !mfg_bench_register_graph(g)) {
+			mfg_bench_target(1);
+			mfg_bench_mem_now(&registered);
+			mfg_bench_unregister_graph(g);
+			mfg_bench_mem_now(&unregistered);
+			mfg_bench_mem_print("kernel fgraph: register one user", &before, &registered);
+			mfg_bench_mem_print("kernel fgraph: after unregistering it", &before,
+					    &unregistered);
+		}
+		ftrace_free_filter(&g->ops);
+	}
+
+	WRITE_ONCE(mfg_bench_wake, true);
+	wake_up_all(&mfg_bench_wq);
+	for (i = 0; i < n; i++)
+		kthread_stop(tasks[i]);
+	kvfree(tasks);
+}
+
+/* ------------------------------------------------------------ the table */
+
+static int __init mfg_bench_init(void)
+{
+	mfg_entry_fn e = mfg_bench_entry;
+	mfg_return_fn r = mfg_bench_return;
+	u64 k1, k2, k4, k16, krp;
+
+	if (!calls)
+		return -EINVAL;
+	mfg_bench_register_graph = (void *)mfg_bench_lookup("register_ftrace_graph");
+	mfg_bench_unregister_graph = (void *)mfg_bench_lookup("unregister_ftrace_graph");
+	if (!mfg_bench_register_graph || !mfg_bench_unregister_graph) {
+		pr_warn("mfg_bench: register_ftrace_graph not found; no fgraph rows\n");
+		mfg_bench_register_graph = NULL;
+	}
+
+	mfg_bench_base = mfg_bench_row();
+	k1 = mfg_bench_fgraph(1);
+	k2 = mfg_bench_fgraph(2);
+	k4 = mfg_bench_fgraph(4);
+	k16 = mfg_bench_fgraph(16);
+	krp = mfg_bench_kernel_kretprobe();
+
+	pr_info("mfg_bench: | %-40s | %11s | %11s | %5s |\n", "row", "ns/call", "net", "ratio");
+	mfg_bench_print("untraced", mfg_bench_base, 0);
+	mfg_bench_print("mfgraph, 1 user", mfg_bench_users(1, 1, e, r), k1);
+	mfg_bench_print("mfgraph, 2 users", mfg_bench_users(2, 2, e, r), k2);
+	mfg_bench_print("mfgraph, 4 users", mfg_bench_users(4, 4, e, r), k4);
+	mfg_bench_print("mfgraph, 16 users", mfg_bench_users(16, 16, e, r), k16);
+	mfg_bench_print("mfgraph, 16 users, 1 wanting", mfg_bench_users(16, 1, e, r), k1);
+	mfg_bench_print("mfgraph, entry-only user", mfg_bench_users(1, 1, e, NULL), 0);
+	mfg_bench_print("mfgraph, 1 user reserving 4 words",
+			mfg_bench_users(1, 1, mfg_bench_entry_reserve, r), k1);
+	mfg_bench_print("mfg_kretprobe, empty handlers", mfg_bench_mfg_kretprobe(), krp);
+	mfg_bench_print("kernel kretprobe, empty handlers", krp, 0);
+	if (IS_ENABLED(CONFIG_FPROBE))
+		mfg_bench_print("kernel fprobe, entry+exit", mfg_bench_fprobe(), 0);
+	mfg_bench_print("kernel ftrace_ops, empty callback", mfg_bench_ftrace_ops(), 0);
+	if (mfg_bench_register_graph) {
+		mfg_bench_print("kernel fgraph, 1 user", k1, 0);
+		mfg_bench_print("kernel fgraph, 2 users", k2, 0);
+		mfg_bench_print("kernel fgraph, 4 users", k4, 0);
+		mfg_bench_print("kernel fgraph, 16 users", k16, 0);
+	}
+	if (sleepers)
+		mfg_bench_memory();
+	pr_info("mfg_bench: done\n");
+	return 0;
+}
+
+static void __exit mfg_bench_exit(void)
+{
+}
+
+module_init(mfg_bench_init);
+module_exit(mfg_bench_exit);
+
+MODULE_DESCRIPTION("mfgraph: benchmark against the kernel's return hooks");
+MODULE_LICENSE("GPL");
