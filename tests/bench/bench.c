@@ -128,7 +128,7 @@ static int mfg_bench_entry(const struct mfg_entry *trace, struct mfg_ops *ops,
 static int mfg_bench_entry_reserve(const struct mfg_entry *trace, struct mfg_ops *ops,
 				   struct ftrace_regs *fregs)
 {
-	return mfg_reserve_data(4 * sizeof(long)) != NULL;
+	return !!mfg_reserve_data(4 * sizeof(long));
 }
 
 static void mfg_bench_return(const struct mfg_return *trace, struct mfg_ops *ops,
@@ -403,7 +403,8 @@ static void mfg_bench_memory(void)
 		g->entryfunc = mfg_bench_graph_entry;
 		g->retfunc = mfg_bench_graph_return;
 		mfg_bench_mem_now(&before);
-		if (!ftrace_set_filter_ips(&g->ops, &ip, 1, 0, 1) && !mfg_bench_register_graph(g)) {
+		if (!ftrace_set_filter_ips(&g->ops, &ip, 1, 0, 1) &&
+		    !mfg_bench_register_graph(g)) {
 			mfg_bench_target(1);
 			mfg_bench_mem_now(&registered);
 			mfg_bench_unregister_graph(g);
