@@ -409,7 +409,8 @@ static void mfg_bench_memory(void)
 			mfg_bench_mem_now(&registered);
 			mfg_bench_unregister_graph(g);
 			mfg_bench_mem_now(&unregistered);
-			mfg_bench_mem_print("kernel fgraph: register one user", &before, &registered);
+			mfg_bench_mem_print("kernel fgraph: register one user", &before,
+					    &registered);
 			mfg_bench_mem_print("kernel fgraph: after unregistering it", &before,
 					    &unregistered);
 		}
