@@ -35,6 +35,11 @@ enum mfg_core_want {
 	MFG_WANT_CHUNK = 2,	/* the task table has no chunk for ctx->key */
 };
 
+/* The glue allocated (n > 0) or freed (n < 0) n task stacks. */
+void mfg_core_account_stacks(long n);
+/* Bytes the engine holds: tables, pools, stacks, function map. */
+unsigned long long mfg_core_bytes_held(void);
+
 /* Count a miss the glue detected. */
 void mfg_core_count_miss(unsigned int cpu, enum mfg_miss cause);
 
@@ -63,10 +68,13 @@ unsigned long mfg_core_return(const struct mfg_core_ctx *ctx, unsigned long fram
 			      unsigned long retval, unsigned long *unwind_slot,
 			      struct ftrace_regs *fregs);
 
-/* The data API, from callbacks (see include/mfgraph.h). */
-void *mfg_core_reserve_data(const struct mfg_core_ctx *ctx, int size);
-void *mfg_core_retrieve_data(const struct mfg_core_ctx *ctx, int *size);
-void *mfg_core_retrieve_parent_data(const struct mfg_core_ctx *ctx, int depth, int *size);
+/*
+ * The data API, from callbacks (see include/mfgraph.h): @task's stack as
+ * the callbacks running on @cpu left it; preemption disabled.
+ */
+void *mfg_core_reserve_data(unsigned int cpu, const void *task, int size);
+void *mfg_core_retrieve_data(unsigned int cpu, const void *task, int *size);
+void *mfg_core_retrieve_parent_data(unsigned int cpu, const void *task, int depth, int *size);
 unsigned long *mfg_core_task_var(const struct mfg_core_ctx *ctx, const struct mfg_ops *ops);
 
 /* The unwinder API: frames of @ctx's task, from the top. */

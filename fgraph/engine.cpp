@@ -21,10 +21,28 @@ extern "C" void mfg_return_trampoline(void);
 namespace mfg {
 namespace {
 
+// Per-CPU state: counters, and the stack whose callbacks run on this CPU
+// right now, so the data API finds it without a table lookup. Callbacks run
+// with preemption disabled, and a nested context saves and restores it.
 struct CpuStats {
+	TaskStack *active;
 	u64 entries[MFG_MAX_USERS];
 	u64 returns[MFG_MAX_USERS];
 	u64 misses[MFG_NR_MISSES];
+};
+
+// Make @s the active stack of @cpu for a scope.
+class ActiveStack {
+public:
+	ActiveStack(u32 cpu, TaskStack *s) : slot_{g_stats_active(cpu)}, prev_{*slot_} { *slot_ = s; }
+	~ActiveStack() { *slot_ = prev_; }
+	ActiveStack(const ActiveStack &) = delete;
+	ActiveStack &operator=(const ActiveStack &) = delete;
+
+private:
+	static TaskStack **g_stats_active(u32 cpu);
+	TaskStack **slot_;
+	TaskStack *prev_;
 };
 
 constinit Registry<> g_registry;
@@ -40,6 +58,17 @@ constinit u32 g_nr_cpus;
 constinit ktl::Atomic<bool> g_mismatch_warned;
 
 u64 trampoline() { return reinterpret_cast<u64>(&mfg_return_trampoline); }
+
+TaskStack **ActiveStack::g_stats_active(u32 cpu) { return &g_stats[cpu].active; }
+
+// The active stack of @cpu, if it belongs to @task.
+TaskStack *active_stack(u32 cpu, const void *task)
+{
+	if (!g_stats || cpu >= g_nr_cpus)
+		return nullptr;
+	TaskStack *s = g_stats[cpu].active;
+	return s && s->owner == task ? s : nullptr;
+}
 
 void count_miss(u32 cpu, mfg_miss cause)
 {
@@ -181,6 +210,10 @@ using namespace mfg;
 
 extern "C" void mfg_core_count_miss(unsigned int cpu, enum mfg_miss cause) { count_miss(cpu, cause); }
 
+extern "C" void mfg_core_account_stacks(long n) { ktl::g_bytes_held.fetch_add(static_cast<u64>(n) * sizeof(TaskStack)); }
+
+extern "C" unsigned long long mfg_core_bytes_held(void) { return ktl::g_bytes_held.load_relaxed(); }
+
 extern "C" void mfg_core_describe(struct mfg_core_info *info)
 {
 	info->max_users = Registry<>::kSlots;
@@ -210,8 +243,10 @@ extern "C" int mfg_core_entry(const struct mfg_core_ctx *ctx, unsigned long ip, 
 	mfg_entry trace{ip, *retp, 0};
 	const UserMask returners = users & g_return_users.load_relaxed();
 	if (!returners) {
-		if (TaskStack *s = find_stack(ctx))
+		TaskStack *s = find_stack(ctx);
+		if (s)
 			trace.depth = static_cast<int>(s->frames.depth());
+		ActiveStack active(ctx->cpu, s);
 		call_entry_only(ctx, users, trace, fregs);
 		return want;
 	}
@@ -229,6 +264,7 @@ extern "C" int mfg_core_entry(const struct mfg_core_ctx *ctx, unsigned long ip, 
 		return want;
 	}
 	trace.depth = static_cast<int>(frame.frame_index());
+	ActiveStack active(ctx->cpu, s);
 	for (UserMask left = users; left; left &= left - 1) {
 		const u32 slot = ktl::lowest_bit(left);
 		const u64 gen = g_registry.generation(slot);
@@ -309,6 +345,7 @@ extern "C" unsigned long mfg_core_return(const struct mfg_core_ctx *ctx, unsigne
 	const mfg_return trace{f.func(), ret, retval, static_cast<int>(index), f.calltime(), mfg_k_clock_ns()};
 	Dispatch dispatch{s->dispatch, index, 0, {}};
 	s->dispatch = &dispatch;
+	ActiveStack active(ctx->cpu, s);
 	u32 stale = 0;
 	dispatch_returns(f, g_registry, &stale, [&](u32 slot, const EntryView &e) {
 		auto *ops = static_cast<mfg_ops *>(const_cast<void *>(g_registry.owner(slot)));
@@ -328,27 +365,27 @@ extern "C" unsigned long mfg_core_return(const struct mfg_core_ctx *ctx, unsigne
 
 // ---------------------------------------------------------------- data API
 
-extern "C" void *mfg_core_reserve_data(const struct mfg_core_ctx *ctx, int size)
+extern "C" void *mfg_core_reserve_data(unsigned int cpu, const void *task, int size)
 {
 	if (size <= 0 || size > static_cast<int>(MFG_MAX_DATA_WORDS * sizeof(u64)))
 		return nullptr;
-	TaskStack *s = find_stack(ctx);
+	TaskStack *s = active_stack(cpu, task);
 	if (!s)
 		return nullptr;
 	return s->frames.reserve_data((static_cast<u32>(size) + sizeof(u64) - 1) / sizeof(u64));
 }
 
-extern "C" void *mfg_core_retrieve_data(const struct mfg_core_ctx *ctx, int *size)
+extern "C" void *mfg_core_retrieve_data(unsigned int cpu, const void *task, int *size)
 {
-	TaskStack *s = find_stack(ctx);
+	TaskStack *s = active_stack(cpu, task);
 	if (!s || !s->dispatch)
 		return nullptr;
 	return entry_data(s->dispatch->entry, size);
 }
 
-extern "C" void *mfg_core_retrieve_parent_data(const struct mfg_core_ctx *ctx, int depth, int *size)
+extern "C" void *mfg_core_retrieve_parent_data(unsigned int cpu, const void *task, int depth, int *size)
 {
-	TaskStack *s = find_stack(ctx);
+	TaskStack *s = active_stack(cpu, task);
 	u32 frame = 0, slot = 0;
 	if (!s || depth < 0 || !current_callback(s, &frame, &slot) || static_cast<u32>(depth) > frame)
 		return nullptr;
@@ -499,9 +536,9 @@ extern "C" int mfg_core_stacks_start(unsigned int nr_cpus)
 	// No tracing is active yet: filling other CPUs' pools directly is safe.
 	for (u32 c = 0; c < nr_cpus; c++) {
 		for (u32 i = 0; i < StackPool::kPerCpu; i++) {
-			auto *s = static_cast<TaskStack *>(mfg_k_zalloc(sizeof(TaskStack)));
+			auto *s = ktl::zalloc_counted<TaskStack>(sizeof(TaskStack));
 			if (!s || !pool->put(c, s)) {
-				mfg_k_free(s);
+				ktl::free_counted(s, sizeof(TaskStack));
 				break;
 			}
 		}

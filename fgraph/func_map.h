@@ -51,7 +51,7 @@ public:
 			*err = -ktl::err::kNoMem;
 			return nullptr;
 		}
-		void *mem = mfg_k_zalloc(sizeof(FuncMap) + capacity * sizeof(Entry));
+		void *mem = ktl::zalloc_counted<void>(sizeof(FuncMap) + capacity * sizeof(Entry));
 		if (!mem) {
 			*err = -ktl::err::kNoMem;
 			return nullptr;
@@ -76,7 +76,11 @@ public:
 		return map;
 	}
 
-	static void destroy(FuncMap *map) { mfg_k_free(map); }
+	static void destroy(FuncMap *map)
+	{
+		if (map)
+			ktl::free_counted(map, sizeof(FuncMap) + map->capacity_ * sizeof(Entry));
+	}
 
 	// The users that want @ip. The fast-path lookup: one hash, a short probe.
 	UserMask users_for(u64 ip) const

@@ -176,12 +176,14 @@ static void mfg_request_fn(struct work_struct *work)
 		if (!stacks[got])
 			break;
 	}
+	mfg_core_account_stacks(got);
 	/* Pools are only ever filled by their own CPU: see StackPool. */
 	preempt_disable();
 	used = mfg_core_refill_local(smp_processor_id(), stacks, got);
 	preempt_enable();
 	for (i = used; i < got; i++)
 		kvfree(stacks[i]);
+	mfg_core_account_stacks(-(long)(got - used));
 unlock:
 	mutex_unlock(&mfg_mutex);
 }
@@ -204,8 +206,10 @@ static unsigned int mfg_reap_locked(bool idle_too)
 		return busy;
 	/* The return path reads a stack with preemption disabled. */
 	synchronize_rcu();
-	llist_for_each_safe(node, next, llist_del_all(&reaped))
+	llist_for_each_safe(node, next, llist_del_all(&reaped)) {
 		kvfree(node);
+		mfg_core_account_stacks(-1);
+	}
 	return busy;
 }
 
@@ -725,30 +729,37 @@ static __always_inline void mfg_ctx_current(struct mfg_core_ctx *ctx)
 /* See include/mfgraph.h. */
 void *mfg_reserve_data(int size)
 {
-	struct mfg_core_ctx ctx;
+	void *data;
 
-	mfg_ctx_current(&ctx);
-	return mfg_core_reserve_data(&ctx, size);
+	/* Preemption is off in a callback; outside one this keeps us honest. */
+	preempt_disable_notrace();
+	data = mfg_core_reserve_data(raw_smp_processor_id(), current, size);
+	preempt_enable_notrace();
+	return data;
 }
 EXPORT_SYMBOL_GPL(mfg_reserve_data);
 
 /* See include/mfgraph.h. */
 void *mfg_retrieve_data(int *size)
 {
-	struct mfg_core_ctx ctx;
+	void *data;
 
-	mfg_ctx_current(&ctx);
-	return mfg_core_retrieve_data(&ctx, size);
+	preempt_disable_notrace();
+	data = mfg_core_retrieve_data(raw_smp_processor_id(), current, size);
+	preempt_enable_notrace();
+	return data;
 }
 EXPORT_SYMBOL_GPL(mfg_retrieve_data);
 
 /* See include/mfgraph.h. */
 void *mfg_retrieve_parent_data(int depth, int *size)
 {
-	struct mfg_core_ctx ctx;
+	void *data;
 
-	mfg_ctx_current(&ctx);
-	return mfg_core_retrieve_parent_data(&ctx, depth, size);
+	preempt_disable_notrace();
+	data = mfg_core_retrieve_parent_data(raw_smp_processor_id(), current, depth, size);
+	preempt_enable_notrace();
+	return data;
 }
 EXPORT_SYMBOL_GPL(mfg_retrieve_parent_data);
 

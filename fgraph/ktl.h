@@ -107,6 +107,28 @@ private:
 	T value_;
 };
 
+// Bytes the engine holds, counted at every allocation and free it makes:
+// the exact figure the statistics and the memory benchmark report.
+inline constinit Atomic<u64> g_bytes_held;
+
+// Zeroed memory of @bytes, counted.
+template <typename T> T *zalloc_counted(usize bytes)
+{
+	void *p = mfg_k_zalloc(bytes);
+	if (p)
+		g_bytes_held.fetch_add(bytes);
+	return static_cast<T *>(p);
+}
+
+// Free what zalloc_counted() gave, with the same @bytes.
+inline void free_counted(void *p, usize bytes)
+{
+	if (!p)
+		return;
+	mfg_k_free(p);
+	g_bytes_held.fetch_add(~u64{0} * bytes);
+}
+
 // Scope guards for the kernel's non-preemptible and RCU read-side sections.
 class PreemptGuard {
 public:

@@ -28,6 +28,7 @@ void mfg_get_stats(struct mfg_stats *stats)
 	int i;
 
 	mfg_core_stack_stats(&stats->stacks_in_use, &stats->deepest, &chunks);
+	stats->bytes_held = mfg_core_bytes_held();
 	for (i = 0; i < MFG_NR_MISSES; i++)
 		stats->misses[i] = mfg_core_misses(i);
 	stats->users = 0;
@@ -109,6 +110,7 @@ static int mfg_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "stacks_in_use: %u\n", in_use);
 	seq_printf(m, "deepest: %u\n", deepest);
 	seq_printf(m, "pid_chunks: %u\n", chunks);
+	seq_printf(m, "bytes_held: %llu\n", mfg_core_bytes_held());
 	for (i = 0; i < MFG_NR_MISSES; i++)
 		seq_printf(m, "miss_%s: %llu\n", mfg_miss_names[i], mfg_core_misses(i));
 	kfree(st);

@@ -4,10 +4,11 @@
 // without a lock, and where new ones come from without allocating on the
 // tracing path.
 //
-//   TaskTable:  pid -> TaskStack*, two levels. The first level covers every
-//               possible pid (PID_MAX_LIMIT) with pointers to chunks of 1024
-//               slots; chunks exist only for pid ranges in use. Idle tasks
-//               all have pid 0, so each CPU's idle task has its own slot.
+//   TaskTable:  pid -> TaskStack*, three levels (directory, groups of
+//               chunks, chunks of 1024 slots) covering every possible pid
+//               (PID_MAX_LIMIT); groups and chunks exist only for pid ranges
+//               in use. Idle tasks all have pid 0, so each CPU's idle task
+//               has its own slot.
 //   TaskStack:  one page: the owner, the users' task variables, the return
 //               dispatch in progress, and the frames.
 //   StackPool:  a few zeroed TaskStacks per CPU. The tracing path takes one
@@ -55,23 +56,32 @@ static_assert(__is_trivially_constructible(TaskStack) && __is_standard_layout(Ta
 
 // Where a task's stack pointer lives. Key: the pid, or for an idle task
 // (pid 0 on every CPU) -1 - cpu.
+//
+// Three levels, so that memory follows the pids in use: a directory of 64
+// pointers (each covering 65536 pids) inside the table, groups of 64 chunk
+// pointers, and chunks of 1024 slots. A system with pids below a few
+// thousand uses the table, one group and a few chunks.
 class TaskTable {
 public:
 	static constexpr u32 kChunkBits = MFG_PID_CHUNK_BITS;
 	static constexpr u32 kChunkSlots = 1u << kChunkBits;
+	static constexpr u32 kGroupBits = 6;
+	static constexpr u32 kGroupChunks = 1u << kGroupBits;
 	static constexpr u32 kMaxPid = MFG_PID_LIMIT; // PID_MAX_LIMIT on 64-bit
-	static constexpr u32 kChunks = kMaxPid >> kChunkBits;
+	static constexpr u32 kGroups = kMaxPid >> (kChunkBits + kGroupBits);
 
 	using Slot = ktl::Atomic<TaskStack *>;
 	struct Chunk {
 		Slot slots[kChunkSlots];
 	};
+	struct Group {
+		ktl::Atomic<Chunk *> chunks[kGroupChunks];
+	};
 
 	// Build an empty table (no chunks). Context: may sleep.
 	static TaskTable *create(u32 nr_cpus)
 	{
-		const usize bytes = sizeof(TaskTable) + nr_cpus * sizeof(Slot);
-		auto *t = static_cast<TaskTable *>(mfg_k_zalloc(bytes));
+		auto *t = ktl::zalloc_counted<TaskTable>(bytes_for(nr_cpus));
 		if (t)
 			t->nr_cpus_ = nr_cpus;
 		return t;
@@ -82,9 +92,15 @@ public:
 	{
 		if (!t)
 			return;
-		for (u32 i = 0; i < kChunks; i++)
-			mfg_k_free(t->chunks_[i].load_relaxed());
-		mfg_k_free(t);
+		for (u32 g = 0; g < kGroups; g++) {
+			Group *group = t->groups_[g].load_relaxed();
+			if (!group)
+				continue;
+			for (u32 c = 0; c < kGroupChunks; c++)
+				ktl::free_counted(group->chunks[c].load_relaxed(), sizeof(Chunk));
+			ktl::free_counted(group, sizeof(Group));
+		}
+		ktl::free_counted(t, bytes_for(static_cast<u32>(t->nr_cpus_)));
 	}
 
 	// The slot of @key, or null when its chunk does not exist yet.
@@ -97,11 +113,12 @@ public:
 		const u64 pid = static_cast<u64>(key);
 		if (pid >= kMaxPid)
 			return nullptr;
-		Chunk *c = chunks_[pid >> kChunkBits].load_acquire();
+		Group *g = groups_[pid >> (kChunkBits + kGroupBits)].load_acquire();
+		if (!g)
+			return nullptr;
+		Chunk *c = g->chunks[(pid >> kChunkBits) & (kGroupChunks - 1)].load_acquire();
 		return c ? &c->slots[pid & (kChunkSlots - 1)] : nullptr;
 	}
-
-	bool has_chunk(long key) const { return key < 0 || (static_cast<u64>(key) < kMaxPid && chunks_[key >> kChunkBits].load_relaxed()); }
 
 	// Make sure @pid's chunk exists. Returns false only when out of memory.
 	// Callers serialise growth; readers may run concurrently.
@@ -109,10 +126,18 @@ public:
 	{
 		if (pid < 0 || static_cast<u64>(pid) >= kMaxPid)
 			return pid < 0;
-		auto &c = chunks_[pid >> kChunkBits];
+		auto &g = groups_[pid >> (kChunkBits + kGroupBits)];
+		if (!g.load_relaxed()) {
+			auto *fresh = ktl::zalloc_counted<Group>(sizeof(Group));
+			if (!fresh)
+				return false;
+			// Zeroed pointers before the group is visible.
+			g.store_release(fresh);
+		}
+		auto &c = g.load_relaxed()->chunks[(pid >> kChunkBits) & (kGroupChunks - 1)];
 		if (c.load_relaxed())
 			return true;
-		auto *fresh = static_cast<Chunk *>(mfg_k_zalloc(sizeof(Chunk)));
+		auto *fresh = ktl::zalloc_counted<Chunk>(sizeof(Chunk));
 		if (!fresh)
 			return false;
 		// Zeroed slots before the chunk is visible.
@@ -126,30 +151,39 @@ public:
 		for (u32 i = 0; i < nr_cpus_; i++)
 			if (TaskStack *s = idle_slots()[i].load_acquire())
 				fn(idle_slots()[i], s);
-		for (u32 i = 0; i < kChunks; i++) {
-			Chunk *c = chunks_[i].load_acquire();
-			if (!c)
-				continue;
+		for_each_chunk([&](Chunk *c) {
 			for (u32 j = 0; j < kChunkSlots; j++)
 				if (TaskStack *s = c->slots[j].load_acquire())
 					fn(c->slots[j], s);
-		}
+		});
 	}
 
-	u32 chunks_in_use() const
+	u32 chunks_in_use()
 	{
 		u32 n = 0;
-		for (u32 i = 0; i < kChunks; i++)
-			n += chunks_[i].load_relaxed() != nullptr;
+		for_each_chunk([&](Chunk *) { ++n; });
 		return n;
 	}
 
 private:
+	template <typename Fn> void for_each_chunk(Fn &&fn)
+	{
+		for (u32 g = 0; g < kGroups; g++) {
+			Group *group = groups_[g].load_acquire();
+			for (u32 c = 0; group && c < kGroupChunks; c++)
+				if (Chunk *chunk = group->chunks[c].load_acquire())
+					fn(chunk);
+		}
+	}
+
+	static usize bytes_for(u32 nr_cpus) { return sizeof(TaskTable) + nr_cpus * sizeof(Slot); }
 	Slot *idle_slots() { return reinterpret_cast<Slot *>(this + 1); }
 
 	u64 nr_cpus_;
-	ktl::Atomic<Chunk *> chunks_[kChunks];
+	ktl::Atomic<Group *> groups_[kGroups];
 };
+
+static_assert(TaskTable::kGroups * TaskTable::kGroupChunks * TaskTable::kChunkSlots == MFG_PID_LIMIT);
 
 // Zeroed stacks ready for tasks that enter traced code, per CPU.
 //
@@ -160,12 +194,12 @@ private:
 // enough: an interrupted take() or put() sees the count move and retries.
 class StackPool {
 public:
-	static constexpr u32 kPerCpu = 4;
-	static constexpr u32 kLowWater = 2;
+	static constexpr u32 kPerCpu = 2;
+	static constexpr u32 kLowWater = 1;
 
 	static StackPool *create(u32 nr_cpus)
 	{
-		auto *p = static_cast<StackPool *>(mfg_k_zalloc(sizeof(StackPool) + nr_cpus * sizeof(CpuPool)));
+		auto *p = ktl::zalloc_counted<StackPool>(bytes_for(nr_cpus));
 		if (p)
 			p->nr_cpus_ = nr_cpus;
 		return p;
@@ -178,8 +212,8 @@ public:
 			return;
 		for (u32 c = 0; c < p->nr_cpus_; c++)
 			for (u32 i = 0; i < p->cpu(c).count.load_relaxed(); i++)
-				mfg_k_free(p->cpu(c).stacks[i]);
-		mfg_k_free(p);
+				ktl::free_counted(p->cpu(c).stacks[i], sizeof(TaskStack));
+		ktl::free_counted(p, bytes_for(p->nr_cpus_));
 	}
 
 	// A stack from @cpu's pool, or null when it is empty. *@low: the pool
@@ -225,6 +259,7 @@ private:
 		TaskStack *stacks[kPerCpu];
 	};
 	CpuPool &cpu(u32 c) { return reinterpret_cast<CpuPool *>(this + 1)[c]; }
+	static usize bytes_for(u64 nr_cpus) { return sizeof(StackPool) + nr_cpus * sizeof(CpuPool); }
 
 	u64 nr_cpus_;
 };

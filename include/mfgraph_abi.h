@@ -57,12 +57,14 @@ enum mfg_miss {
  * @users: registered users
  * @stacks_in_use: per-task shadow stacks held by tasks
  * @deepest: the most frames one shadow stack has held
+ * @bytes_held: memory mfgraph holds (tables, pools, stacks, function map)
  * @misses: counts by enum mfg_miss
  */
 struct mfg_stats {
 	unsigned int users;
 	unsigned int stacks_in_use;
 	unsigned int deepest;
+	unsigned long long bytes_held;
 	unsigned long long misses[MFG_NR_MISSES];
 };
 

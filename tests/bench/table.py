@@ -12,6 +12,7 @@ import sys
 
 ROW = re.compile(r"mfg_bench: \| (.+?) +\| +([\d.]+) +\| +(-?[\d.]+) +\|(?: +([\d.]+) +\|)?")
 MEM = re.compile(r"mfg_bench: \| (.+?) +\| +(-?\d+) KiB \| slab +([+-]?\d+) KiB \|")
+HELD = re.compile(r"mfg_bench: \| (.+?) +\| +(\d+) B +\| (\d+) stacks \|")
 
 
 def parse(path):
@@ -24,7 +25,10 @@ def parse(path):
                 continue
             m = MEM.search(line)
             if m:
-                mem[m.group(1)] = (m.group(2), m.group(3))
+                mem[m.group(1)] = (m.group(2) + " KiB", m.group(3) + " KiB")
+            m = HELD.search(line)
+            if m:
+                mem[m.group(1)] = ("%.1f KiB (exact)" % (int(m.group(2)) / 1024), m.group(3) + " stacks")
             m = re.search(r"memory with (\d+) sleeping tasks", line)
             if m:
                 tasks = m.group(1)
@@ -52,10 +56,10 @@ def main():
             print()
             print("Memory on %s with %s sleeping tasks:" % (arch, tasks))
             print()
-            print("| | free memory used | slab growth |")
+            print("| | memory | slab growth / stacks |")
             print("|---|---:|---:|")
             for name, (used, slab) in mem.items():
-                print("| %s | %s KiB | %s KiB |" % (name, used, slab))
+                print("| %s | %s | %s |" % (name, used, slab))
 
 
 if __name__ == "__main__":
