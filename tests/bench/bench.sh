@@ -23,7 +23,7 @@ for arch in x86_64 arm64; do
 	busybox=$("$top/tests/qemu/busybox.sh" "$arch")
 	echo "== $arch: one boot under -icount shift=0"
 	MFG_QEMU_ARGS="-icount shift=0" python3 "$top/tests/qemu/run.py" --arch "$arch" \
-		--kernel "$kdir/mfg-image" --busybox "$busybox" --memory 2G --timeout 900 \
+		--kernel "$kdir/mfg-image" --busybox "$busybox" --memory 2G --timeout 900 --cpus 1 \
 		--module "$src/mfgraph.ko" --module "$src/mfg_kretprobe.ko" --module "$src/mfg_bench.ko" \
 		--label "bench/$arch" --log "$out/$arch.log" | tail -1
 done
