@@ -304,33 +304,27 @@ extern "C" unsigned long mfg_core_return(const struct mfg_core_ctx *ctx, unsigne
 	if (!s || s->frames.empty())
 		mfg_k_fatal("return trampoline reached with no shadow frame");
 
-	u32 index = s->frames.depth() - 1;
-	FrameView f = s->frames.frame(index);
-	if (f.retp() != frame_key) {
-		// A frame above ours was abandoned (its function never returned
-		// normally). Find ours below it, drop the abandoned ones.
+	const int dropped = s->frames.settle_return(frame_key);
+	if (dropped < 0) {
+		for (u32 i = s->frames.depth(); i-- > 0;) {
+			FrameView g = s->frames.frame(i);
+			mfg_k_log(MFG_K_ERR, "frame %u: func %#llx ret %#llx key %#llx words %u", i,
+				  static_cast<unsigned long long>(g.func()),
+				  static_cast<unsigned long long>(g.ret_addr()),
+				  static_cast<unsigned long long>(g.retp()), g.size_words());
+		}
+		mfg_k_fatal("return matches no shadow frame");
+	}
+	if (dropped > 0) {
 		count_miss(ctx->cpu, MFG_MISS_MISMATCH);
 		if (!g_mismatch_warned.load_relaxed()) {
 			g_mismatch_warned.store_relaxed(true);
-			mfg_k_log(MFG_K_WARNING, "return of %#lx does not match the top frame (%#llx); recovering",
-				  frame_key, static_cast<unsigned long long>(f.retp()));
+			mfg_k_log(MFG_K_WARNING, "return of %#lx skipped %d abandoned frames; recovered",
+				  frame_key, dropped);
 		}
-		while (index > 0 && s->frames.frame(index).retp() != frame_key)
-			--index;
-		if (s->frames.frame(index).retp() != frame_key) {
-			for (u32 i = s->frames.depth(); i-- > 0;) {
-				FrameView g = s->frames.frame(i);
-				mfg_k_log(MFG_K_ERR, "frame %u: func %#llx ret %#llx key %#llx words %u", i,
-					  static_cast<unsigned long long>(g.func()),
-					  static_cast<unsigned long long>(g.ret_addr()),
-					  static_cast<unsigned long long>(g.retp()), g.size_words());
-			}
-			mfg_k_fatal("return matches no shadow frame");
-		}
-		while (s->frames.depth() > index + 1)
-			s->frames.pop();
-		f = s->frames.frame(index);
 	}
+	const u32 index = s->frames.depth() - 1;
+	FrameView f = s->frames.frame(index);
 
 	const unsigned long ret = f.ret_addr();
 	// Let an unwinder running in a callback find the real caller.

@@ -198,6 +198,25 @@ public:
 		ktl::write_once(top_, start);
 	}
 
+	// Settle a return identified by @key (the retp recorded at entry)
+	// before it is delivered: normally it belongs to the top frame. If it
+	// belongs to one further down, the frames above it were abandoned
+	// (their functions never returned through the trampoline) and are
+	// dropped. Returns how many were dropped, or -1 when no frame matches,
+	// in which case nothing changes.
+	int settle_return(u64 key)
+	{
+		const u32 d = depth();
+		for (u32 i = d; i-- > 0;) {
+			if (frame(i).retp() != key)
+				continue;
+			while (depth() > i + 1)
+				pop();
+			return static_cast<int>(d - 1 - i);
+		}
+		return -1;
+	}
+
 	// Data for the user whose entry is being built by the innermost builder;
 	// what mfg_reserve_data() calls. Null outside an entry callback.
 	u64 *reserve_data(u32 words) { return builder_ ? builder_->reserve(words) : nullptr; }

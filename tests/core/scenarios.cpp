@@ -278,6 +278,27 @@ void interrupt_nests_inside_entry_callback(mfg_check &c)
 	expect(c, st->empty() && st->top() == 0, "empty");
 }
 
+void abandoned_frames_are_dropped(mfg_check &c)
+{
+	Zeroed<Stack> st;
+	if (!expect(c, st.ok(), "allocated a stack"))
+		return;
+	for (u64 n = 0; n < 4; n++)
+		expect(c, push_one(*st, n, 0, 1), "push");
+	// header_for(n) records retp 0x4000 + n.
+	expect(c, st->settle_return(0x4003) == 0, "the top frame's return drops nothing");
+	expect(c, st->depth() == 4, "nothing dropped");
+	expect(c, st->settle_return(0x9999) == -1, "a return matching no frame is refused");
+	expect(c, st->depth() == 4 && st->top_frame().retp() == 0x4003, "and changes nothing");
+	// Frames 2 and 3 never returned (their functions unwound past the trampoline).
+	expect(c, st->settle_return(0x4001) == 2, "two abandoned frames dropped");
+	expect(c, st->depth() == 2 && st->top_frame().retp() == 0x4001, "the return's own frame is on top");
+	expect(c, st->top_frame().well_formed() && st->frame(0).well_formed(), "what is left is intact");
+	st->pop();
+	st->pop();
+	expect(c, st->empty() && st->top() == 0, "all space given back");
+}
+
 void registry_slots(mfg_check &c)
 {
 	Zeroed<Registry<>> reg;
@@ -512,6 +533,7 @@ constexpr Scenario kScenarios[] = {
 	{"several_users_in_one_frame", several_users_in_one_frame},
 	{"unwanted_frames_leave_nothing", unwanted_frames_leave_nothing},
 	{"interrupt_nests_inside_entry_callback", interrupt_nests_inside_entry_callback},
+	{"abandoned_frames_are_dropped", abandoned_frames_are_dropped},
 	{"registry_slots", registry_slots},
 	{"stale_after_unregister", stale_after_unregister},
 	{"stale_after_slot_reuse", stale_after_slot_reuse},
