@@ -634,6 +634,98 @@ static void mfg_hook_irq_nesting(struct kunit *test)
 		   atomic_read(&l->calls), atomic_read(&p->returns));
 }
 
+/* ------------------------------------------------------------ NMIs */
+
+#ifdef CONFIG_X86_64
+#include <asm/apic.h>
+#include <asm/nmi.h>
+
+static struct mfg_nmi_load {
+	bool armed;
+	atomic_t sent;
+	atomic_t handled;
+	atomic_t wrong;
+} mfg_nmi;
+
+static void mfg_nmi_send(void)
+{
+	/* Not from the NMI handler's own traced calls: that would never end. */
+	if (in_nmi())
+		return;
+	/* A self-NMI lands right here: inside this callback. */
+	atomic_inc(&mfg_nmi.sent);
+	apic->send_IPI_self(NMI_VECTOR);
+}
+
+static int mfg_nmi_handler(unsigned int type, struct pt_regs *regs)
+{
+	if (!READ_ONCE(mfg_nmi.armed))
+		return NMI_DONE;
+	/* NMI context, nesting on the task's stack mid-callback. */
+	if (mfg_target_recurse(2) != 3 || mfg_target_leaf(7) != 8)
+		atomic_inc(&mfg_nmi.wrong);
+	atomic_inc(&mfg_nmi.handled);
+	return NMI_HANDLED;
+}
+
+static int mfg_nmi_entry(const struct mfg_entry *trace, struct mfg_ops *ops,
+			 struct ftrace_regs *fregs)
+{
+	struct mfg_probe *p = container_of(ops, struct mfg_probe, ops);
+	int want = mfg_probe_entry(trace, ops, fregs);
+
+	/* Between reserving this call's data and returning from the callback. */
+	if (READ_ONCE(mfg_nmi.armed) && atomic_read(&p->entries) % 7 == 3)
+		mfg_nmi_send();
+	return want;
+}
+
+static void mfg_nmi_return(const struct mfg_return *trace, struct mfg_ops *ops,
+			   struct ftrace_regs *fregs)
+{
+	struct mfg_probe *p = container_of(ops, struct mfg_probe, ops);
+
+	/* During a return dispatch, before this call's data is checked. */
+	if (READ_ONCE(mfg_nmi.armed) && atomic_read(&p->returns) % 5 == 1)
+		mfg_nmi_send();
+	mfg_probe_return(trace, ops, fregs);
+}
+
+static void mfg_hook_nmi_nesting(struct kunit *test)
+{
+	unsigned long ips[] = { (unsigned long)mfg_target_recurse, (unsigned long)mfg_target_leaf };
+	struct mfg_probe *p = mfg_new_probe(test, ips, 2);
+	int i, wrong = 0;
+
+	p->ops.entryfunc = mfg_nmi_entry;
+	p->ops.retfunc = mfg_nmi_return;
+	p->reserve_words = 3;
+	p->tag = 0x6000;
+	memset(&mfg_nmi, 0, sizeof(mfg_nmi));
+	KUNIT_ASSERT_EQ(test, register_nmi_handler(NMI_LOCAL, mfg_nmi_handler, 0, "mfg_hook_test"),
+			0);
+	mfg_register_probe(test, p);
+	WRITE_ONCE(mfg_nmi.armed, true);
+	for (i = 0; i < 2000; i++)
+		wrong += mfg_target_recurse(4) != 5;
+	WRITE_ONCE(mfg_nmi.armed, false);
+	unregister_nmi_handler(NMI_LOCAL, "mfg_hook_test");
+	kunit_info(test, "%d NMIs sent, %d handled, %d returns\n", atomic_read(&mfg_nmi.sent),
+		   atomic_read(&mfg_nmi.handled), atomic_read(&p->returns));
+	KUNIT_EXPECT_EQ(test, wrong, 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&mfg_nmi.wrong), 0);
+	KUNIT_EXPECT_GT(test, atomic_read(&mfg_nmi.handled), 100);
+	/* NMIs inside entry and return callbacks corrupted nothing. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&p->entries), atomic_read(&p->returns));
+	KUNIT_EXPECT_EQ(test, atomic_read(&p->data_bad), 0);
+}
+#else
+static void mfg_hook_nmi_nesting(struct kunit *test)
+{
+	kunit_skip(test, "no self-NMI source for arm64 guests here");
+}
+#endif
+
 /* ------------------------------------------------------------ task exit */
 
 struct mfg_exiter {
@@ -882,6 +974,7 @@ static struct kunit_case mfg_hook_cases[] = {
 	KUNIT_CASE(mfg_hook_stack_trace_in_return),
 	KUNIT_CASE(mfg_hook_stack_trace_nested),
 	KUNIT_CASE(mfg_hook_irq_nesting),
+	KUNIT_CASE(mfg_hook_nmi_nesting),
 	KUNIT_CASE(mfg_hook_task_exit_frees_stack),
 	KUNIT_CASE_SLOW(mfg_hook_stress),
 	{}
