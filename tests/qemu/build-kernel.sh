@@ -12,7 +12,7 @@ set -euo pipefail
 arch=${1:?usage: build-kernel.sh ARCH FLAVOUR}
 flavour=${2:-default}
 here=$(cd "$(dirname "$0")" && pwd)
-cache=${MFG_CACHE:-$HOME/.cache/mfgraph}
+cache=${MFG_CACHE:-${HOME:-/root}/.cache/mfgraph}
 tarball=/usr/src/linux-source-6.12.tar.xz
 
 log() { echo "build-kernel: $*" >&2; }

@@ -3,7 +3,7 @@
 # from Debian's busybox-static, fetching the foreign-arch package if needed.
 set -euo pipefail
 arch=${1:?usage: busybox.sh ARCH}
-cache=${MFG_CACHE:-$HOME/.cache/mfgraph}/busybox/$arch
+cache=${MFG_CACHE:-${HOME:-/root}/.cache/mfgraph}/busybox/$arch
 log() { echo "busybox: $*" >&2; }
 
 if [ -x "$cache/busybox" ]; then
