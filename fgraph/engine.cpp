@@ -31,17 +31,16 @@ struct CpuStats {
 	u64 misses[MFG_NR_MISSES];
 };
 
-// Make @s the active stack of @cpu for a scope.
+// Make @s the CPU's active stack (CpuStats::active) for a scope.
 class ActiveStack {
 public:
-	ActiveStack(u32 cpu, TaskStack *s) : slot_{g_stats_active(cpu)}, prev_{*slot_} { *slot_ = s; }
-	~ActiveStack() { *slot_ = prev_; }
+	ActiveStack(TaskStack *&active, TaskStack *s) : active_{active}, prev_{active} { active_ = s; }
+	~ActiveStack() { active_ = prev_; }
 	ActiveStack(const ActiveStack &) = delete;
 	ActiveStack &operator=(const ActiveStack &) = delete;
 
 private:
-	static TaskStack **g_stats_active(u32 cpu);
-	TaskStack **slot_;
+	TaskStack *&active_;
 	TaskStack *prev_;
 };
 
@@ -59,8 +58,6 @@ constinit ktl::Atomic<bool> g_mismatch_warned;
 
 u64 trampoline() { return reinterpret_cast<u64>(&mfg_return_trampoline); }
 
-TaskStack **ActiveStack::g_stats_active(u32 cpu) { return &g_stats[cpu].active; }
-
 // The active stack of @cpu, if it belongs to @task.
 TaskStack *active_stack(u32 cpu, const void *task)
 {
@@ -70,10 +67,10 @@ TaskStack *active_stack(u32 cpu, const void *task)
 	return s && s->owner == task ? s : nullptr;
 }
 
-void count_miss(u32 cpu, mfg_miss cause)
+void count_miss(u32 cpu, mfg_miss cause, u64 n = 1)
 {
 	if (g_stats)
-		ktl::local_add(g_stats[cpu].misses[cause], 1);
+		ktl::local_add(g_stats[cpu].misses[cause], n);
 }
 
 void count(u64 (&counters)[MFG_MAX_USERS], u32 slot) { ktl::local_add(counters[slot], 1); }
@@ -149,18 +146,32 @@ void note_depth(u32 depth)
 	}
 }
 
-// Entry callbacks of users that want no return: no frame involved.
+// The user holding @slot, or null. Read the generation first: whoever
+// sees a live generation also sees the owner it was published with.
+mfg_ops *user_at(u32 slot) { return static_cast<mfg_ops *>(const_cast<void *>(g_registry.owner(slot))); }
+
+mfg_ops *live_user(u32 slot, u64 *generation)
+{
+	*generation = g_registry.generation(slot);
+	return *generation & 1 ? user_at(slot) : nullptr;
+}
+
+// The entry callback of a user that wants no return: no frame involved.
+void call_entry_only(const mfg_core_ctx *ctx, u32 slot, mfg_ops *ops, const mfg_entry &trace,
+		     ftrace_regs *fregs)
+{
+	if (ops->entryfunc)
+		ops->entryfunc(&trace, ops, fregs);
+	count(g_stats[ctx->cpu].entries, slot);
+}
+
 void call_entry_only(const mfg_core_ctx *ctx, UserMask users, const mfg_entry &trace, ftrace_regs *fregs)
 {
 	for (; users; users &= users - 1) {
 		const u32 slot = ktl::lowest_bit(users);
-		const u64 gen = g_registry.generation(slot);
-		auto *ops = static_cast<mfg_ops *>(const_cast<void *>(g_registry.owner(slot)));
-		if (!(gen & 1) || !ops)
-			continue;
-		if (ops->entryfunc)
-			ops->entryfunc(&trace, ops, fregs);
-		count(g_stats[ctx->cpu].entries, slot);
+		u64 gen;
+		if (mfg_ops *ops = live_user(slot, &gen))
+			call_entry_only(ctx, slot, ops, trace, fregs);
 	}
 }
 
@@ -246,7 +257,7 @@ extern "C" int mfg_core_entry(const struct mfg_core_ctx *ctx, unsigned long ip, 
 		TaskStack *s = find_stack(ctx);
 		if (s)
 			trace.depth = static_cast<int>(s->frames.depth());
-		ActiveStack active(ctx->cpu, s);
+		ActiveStack active(g_stats[ctx->cpu].active, s);
 		call_entry_only(ctx, users, trace, fregs);
 		return want;
 	}
@@ -264,17 +275,15 @@ extern "C" int mfg_core_entry(const struct mfg_core_ctx *ctx, unsigned long ip, 
 		return want;
 	}
 	trace.depth = static_cast<int>(frame.frame_index());
-	ActiveStack active(ctx->cpu, s);
+	ActiveStack active(g_stats[ctx->cpu].active, s);
 	for (UserMask left = users; left; left &= left - 1) {
 		const u32 slot = ktl::lowest_bit(left);
-		const u64 gen = g_registry.generation(slot);
-		auto *ops = static_cast<mfg_ops *>(const_cast<void *>(g_registry.owner(slot)));
-		if (!(gen & 1) || !ops)
+		u64 gen;
+		mfg_ops *ops = live_user(slot, &gen);
+		if (!ops)
 			continue;
 		if (!ops->retfunc) {
-			if (ops->entryfunc)
-				ops->entryfunc(&trace, ops, fregs);
-			count(g_stats[ctx->cpu].entries, slot);
+			call_entry_only(ctx, slot, ops, trace, fregs);
 			continue;
 		}
 		if (!frame.open_entry(slot, gen)) {
@@ -339,10 +348,11 @@ extern "C" unsigned long mfg_core_return(const struct mfg_core_ctx *ctx, unsigne
 	const mfg_return trace{f.func(), ret, retval, static_cast<int>(index), f.calltime(), mfg_k_clock_ns()};
 	Dispatch dispatch{s->dispatch, index, 0, {}};
 	s->dispatch = &dispatch;
-	ActiveStack active(ctx->cpu, s);
+	ActiveStack active(g_stats[ctx->cpu].active, s);
 	u32 stale = 0;
 	dispatch_returns(f, g_registry, &stale, [&](u32 slot, const EntryView &e) {
-		auto *ops = static_cast<mfg_ops *>(const_cast<void *>(g_registry.owner(slot)));
+		// dispatch_returns() checked the generation already.
+		mfg_ops *ops = user_at(slot);
 		if (!ops || !ops->retfunc)
 			return;
 		dispatch.slot = slot;
@@ -351,8 +361,8 @@ extern "C" unsigned long mfg_core_return(const struct mfg_core_ctx *ctx, unsigne
 		count(g_stats[ctx->cpu].returns, slot);
 	});
 	s->dispatch = dispatch.prev;
-	if (stale && g_stats)
-		ktl::local_add(g_stats[ctx->cpu].misses[MFG_MISS_STALE], stale);
+	if (stale)
+		count_miss(ctx->cpu, MFG_MISS_STALE, stale);
 	s->frames.pop();
 	return ret;
 }

@@ -468,6 +468,33 @@ static int mfg_explain_no_match(const char *glob)
 	return -EINVAL;
 }
 
+/*
+ * Let ftrace resolve @glob into @resolver's filter; explain a failure as
+ * "no such function" (-ENOENT) or "not traceable" (-EINVAL). @who names the
+ * API call in the message.
+ */
+static int mfg_resolve_glob(struct ftrace_ops *resolver, const char *glob, bool reset,
+			    const char *who)
+{
+	char *buf = kstrdup(glob, GFP_KERNEL);
+	int ret;
+
+	if (!buf)
+		return -ENOMEM;
+	/* ftrace may write into the pattern it parses: give it a copy. */
+	ret = ftrace_set_filter(resolver, buf, strlen(buf), reset);
+	kfree(buf);
+	if (ret != -EINVAL)
+		return ret;
+	ret = mfg_explain_no_match(glob);
+	if (ret == -ENOENT)
+		pr_err("mfgraph: %s: no function matches '%s'\n", who, glob);
+	else
+		pr_err("mfgraph: %s: '%s' is not traceable (only ftrace-traceable function entries)\n",
+		       who, glob);
+	return ret;
+}
+
 /* See include/mfgraph.h. */
 int mfg_set_filter(struct mfg_ops *ops, const char *glob, bool reset)
 {
@@ -495,23 +522,7 @@ int mfg_set_filter(struct mfg_ops *ops, const char *glob, bool reset)
 			ftrace_set_filter_ips(&f->resolver, NULL, 0, 0, 1);
 		f->all = true;
 	} else {
-		char *buf = kstrdup(glob, GFP_KERNEL);
-
-		if (!buf) {
-			ret = -ENOMEM;
-			goto unlock;
-		}
-		ret = ftrace_set_filter(&f->resolver, buf, len, reset);
-		kfree(buf);
-		if (ret == -EINVAL) {
-			ret = mfg_explain_no_match(glob);
-			if (ret == -ENOENT)
-				pr_err("mfgraph: set_filter: no function matches '%s'\n", glob);
-			else
-				pr_err("mfgraph: set_filter: '%s' is not traceable (only ftrace-traceable function entries)\n",
-				       glob);
-			goto unlock;
-		}
+		ret = mfg_resolve_glob(&f->resolver, glob, reset, "set_filter");
 		if (ret)
 			goto unlock;
 		if (reset)
@@ -576,18 +587,7 @@ int mfg_func_ip(const char *name, unsigned long addr, unsigned long *ip)
 		return -ENOMEM;
 	mutex_lock(&mfg_mutex);
 	if (name) {
-		char *buf = kstrdup(name, GFP_KERNEL);
-
-		ret = buf ? ftrace_set_filter(&f->resolver, buf, strlen(buf), 1) : -ENOMEM;
-		kfree(buf);
-		if (ret == -EINVAL) {
-			ret = mfg_explain_no_match(name);
-			if (ret == -ENOENT)
-				pr_err("mfgraph: func_ip: no function '%s'\n", name);
-			else
-				pr_err("mfgraph: func_ip: '%s' is not traceable (only ftrace-traceable function entries)\n",
-				       name);
-		}
+		ret = mfg_resolve_glob(&f->resolver, name, true, "func_ip");
 	} else {
 		ret = ftrace_set_filter_ips(&f->resolver, &addr, 1, 0, 1);
 		if (ret == -EINVAL)

@@ -2,6 +2,7 @@
 /*
  * mfgraph module entry: load, unload and the debugfs view of the engine.
  */
+#include <linux/bitops.h>
 #include <linux/debugfs.h>
 #include <linux/module.h>
 #include <linux/seq_file.h>
@@ -23,20 +24,14 @@ EXPORT_SYMBOL_GPL(mfg_get_core_info);
 /* See include/mfgraph.h. */
 void mfg_get_stats(struct mfg_stats *stats)
 {
-	struct mfg_hook_stats *st = kzalloc(sizeof(*st), GFP_KERNEL);
 	unsigned int chunks;
 	int i;
 
+	stats->users = hweight64(mfg_core_live_users());
 	mfg_core_stack_stats(&stats->stacks_in_use, &stats->deepest, &chunks);
 	stats->bytes_held = mfg_core_bytes_held();
 	for (i = 0; i < MFG_NR_MISSES; i++)
 		stats->misses[i] = mfg_core_misses(i);
-	stats->users = 0;
-	if (st) {
-		mfg_hook_stats(st);
-		stats->users = st->nr_users;
-		kfree(st);
-	}
 }
 EXPORT_SYMBOL_GPL(mfg_get_stats);
 

@@ -179,7 +179,7 @@ unsigned int mfg_stack_trace_save(unsigned long *store, unsigned int size, unsig
  * mfg_get_stats() - engine-wide counters
  * @stats: filled in
  *
- * Context: process context, may sleep.
+ * Context: any context.
  */
 void mfg_get_stats(struct mfg_stats *stats);
 

@@ -20,6 +20,7 @@
 #include <mfgraph.h>
 
 #include "hook_targets.h"
+#include "test_util.h"
 
 #define MFG_LOG_MAX 256
 
@@ -138,15 +139,6 @@ static void mfg_register_probe(struct kunit *test, struct mfg_probe *p)
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mfg_unregister_action, &p->ops), 0);
 }
 
-static bool mfg_symbol_is(unsigned long addr, const char *name)
-{
-	char buf[KSYM_SYMBOL_LEN];
-
-	sprint_symbol_no_offset(buf, addr);
-	return !strncmp(buf, name, strlen(name)) &&
-	       (buf[strlen(name)] == '\0' || buf[strlen(name)] == ' ');
-}
-
 static void mfg_reset_log(void)
 {
 	atomic_set(&mfg_log_len, 0);
@@ -170,10 +162,10 @@ static void mfg_hook_one_user(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&p->entries), 1);
 	KUNIT_EXPECT_EQ(test, atomic_read(&p->returns), 1);
 	KUNIT_EXPECT_EQ(test, p->last_return.retval, 5UL);
-	KUNIT_EXPECT_TRUE(test, mfg_symbol_is(p->last_entry.func, "mfg_target_add"));
+	KUNIT_EXPECT_TRUE(test, mfg_test_symbol_is(p->last_entry.func, "mfg_target_add"));
 	KUNIT_EXPECT_EQ(test, p->last_return.func, p->last_entry.func);
 	/* The call returns into this very function. */
-	KUNIT_EXPECT_TRUE(test, mfg_symbol_is(p->last_entry.ret_addr, "mfg_hook_one_user"));
+	KUNIT_EXPECT_TRUE(test, mfg_test_symbol_is(p->last_entry.ret_addr, "mfg_hook_one_user"));
 	KUNIT_EXPECT_EQ(test, p->last_return.ret_addr, p->last_entry.ret_addr);
 	KUNIT_EXPECT_EQ(test, p->last_entry.depth, 0);
 	KUNIT_EXPECT_EQ(test, p->last_return.depth, 0);
@@ -432,15 +424,6 @@ static int mfg_sleeper_fn(void *arg)
 	return 0;
 }
 
-static bool mfg_wait_for(atomic_t *v, int value)
-{
-	int i;
-
-	for (i = 0; i < 500 && atomic_read(v) < value; i++)
-		msleep(20);
-	return atomic_read(v) >= value;
-}
-
 static void mfg_hook_unregister_in_flight(struct kunit *test)
 {
 	unsigned long ip = (unsigned long)mfg_target_sleep;
@@ -458,7 +441,7 @@ static void mfg_hook_unregister_in_flight(struct kunit *test)
 	old_slot = old->ops.slot;
 	t = kthread_run(mfg_sleeper_fn, s, "mfg_sleeper");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
-	KUNIT_ASSERT_TRUE(test, mfg_wait_for(&old->entries, 1));
+	KUNIT_ASSERT_TRUE(test, mfg_test_wait_for(&old->entries, 1));
 
 	/* The kthread sleeps inside the traced call; its user leaves. */
 	mfg_unregister(&old->ops);
@@ -543,6 +526,7 @@ static noinline int mfg_trace_through_targets(struct mfg_trace_buf *buf)
 
 static void mfg_hook_stack_trace_nested(struct kunit *test)
 {
+	static const char here[] = "mfg_hook_stack_trace_nested";
 	unsigned long ips[] = { (unsigned long)mfg_target_outer, (unsigned long)mfg_target_call };
 	struct mfg_trace_buf *plain = kunit_kzalloc(test, sizeof(*plain), GFP_KERNEL);
 	struct mfg_trace_buf *traced = kunit_kzalloc(test, sizeof(*traced), GFP_KERNEL);
@@ -563,16 +547,15 @@ static void mfg_hook_stack_trace_nested(struct kunit *test)
 	}
 	KUNIT_EXPECT_EQ(test, atomic_read(&p->returns), 2);
 	KUNIT_ASSERT_GE(test, plain->n, 4U);
-	KUNIT_EXPECT_TRUE(test, mfg_symbol_is(plain->entries[0], "mfg_take_trace"));
-	KUNIT_EXPECT_TRUE(test, mfg_symbol_is(plain->entries[1], "mfg_target_call"));
-	KUNIT_EXPECT_TRUE(test, mfg_symbol_is(plain->entries[2], "mfg_target_outer"));
-	KUNIT_EXPECT_TRUE(test, mfg_symbol_is(plain->entries[3], "mfg_trace_through_targets"));
+	KUNIT_EXPECT_TRUE(test, mfg_test_symbol_is(plain->entries[0], "mfg_take_trace"));
+	KUNIT_EXPECT_TRUE(test, mfg_test_symbol_is(plain->entries[1], "mfg_target_call"));
+	KUNIT_EXPECT_TRUE(test, mfg_test_symbol_is(plain->entries[2], "mfg_target_outer"));
+	KUNIT_EXPECT_TRUE(test, mfg_test_symbol_is(plain->entries[3], "mfg_trace_through_targets"));
 	KUNIT_EXPECT_EQ(test, traced->n, plain->n);
 	for (i = 0; i < min(plain->n, traced->n); i++) {
 		/* The compiler may give each call its own site in this function. */
-		if (mfg_symbol_is(plain->entries[i], "mfg_hook_stack_trace_nested")) {
-			KUNIT_EXPECT_TRUE(test, mfg_symbol_is(traced->entries[i],
-							      "mfg_hook_stack_trace_nested"));
+		if (mfg_test_symbol_is(plain->entries[i], here)) {
+			KUNIT_EXPECT_TRUE(test, mfg_test_symbol_is(traced->entries[i], here));
 			continue;
 		}
 		KUNIT_EXPECT_EQ_MSG(test, traced->entries[i], plain->entries[i], "entry %u", i);

@@ -21,17 +21,9 @@
 #include <mfg_kretprobe.h>
 
 #include "krp_targets.h"
+#include "test_util.h"
 
 #define KRP_MAGIC 0x6b72707275ULL
-
-static bool krp_symbol_is(unsigned long addr, const char *name)
-{
-	char buf[KSYM_SYMBOL_LEN];
-
-	sprint_symbol_no_offset(buf, addr);
-	return !strncmp(buf, name, strlen(name)) &&
-	       (buf[strlen(name)] == '\0' || buf[strlen(name)] == ' ');
-}
 
 static bool krp_on_current_stack(unsigned long sp)
 {
@@ -89,7 +81,7 @@ static void krp_single(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&krp_returns), 1);
 	KUNIT_EXPECT_EQ(test, atomic_read(&krp_bad), 0);
 	KUNIT_EXPECT_EQ(test, krp_last_retval, 41UL);
-	KUNIT_EXPECT_TRUE(test, krp_symbol_is(krp_last_ret_addr, "krp_single"));
+	KUNIT_EXPECT_TRUE(test, mfg_test_symbol_is(krp_last_ret_addr, "krp_single"));
 	KUNIT_EXPECT_EQ(test, rp.nmissed, 0);
 	/* Unregistered: nothing more. */
 	krp_target_value(1);
@@ -174,7 +166,7 @@ static void krp_stacktrace(struct kunit *test)
 	mfg_unregister_kretprobe(&rp);
 	KUNIT_EXPECT_EQ(test, atomic_read(&krp_trace_calls), 1);
 	/* The probed function's real return address, not the trampoline's. */
-	KUNIT_EXPECT_TRUE(test, krp_symbol_is(krp_inner_ret, "krp_stacktrace"));
+	KUNIT_EXPECT_TRUE(test, mfg_test_symbol_is(krp_inner_ret, "krp_stacktrace"));
 	KUNIT_EXPECT_TRUE(test, krp_trace_has(krp_inner_ret));
 }
 
@@ -222,8 +214,8 @@ static void krp_stacktrace_nested(struct kunit *test)
 	mfg_unregister_kretprobe(&inner);
 	mfg_unregister_kretprobe(&outer);
 	KUNIT_EXPECT_EQ(test, atomic_read(&krp_trace_calls), 1);
-	KUNIT_EXPECT_TRUE(test, krp_symbol_is(krp_inner_ret, "krp_target_outer"));
-	KUNIT_EXPECT_TRUE(test, krp_symbol_is(krp_outer_ret, "krp_stacktrace_nested"));
+	KUNIT_EXPECT_TRUE(test, mfg_test_symbol_is(krp_inner_ret, "krp_target_outer"));
+	KUNIT_EXPECT_TRUE(test, mfg_test_symbol_is(krp_outer_ret, "krp_stacktrace_nested"));
 	KUNIT_EXPECT_TRUE(test, krp_trace_has(krp_inner_ret));
 	KUNIT_EXPECT_TRUE(test, krp_trace_has(krp_outer_ret));
 }
@@ -460,7 +452,6 @@ static void krp_unregister_in_flight(struct kunit *test)
 	};
 	struct krp_sleeper *s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
 	struct task_struct *t;
-	int i;
 
 	KUNIT_ASSERT_NOT_NULL(test, s);
 	init_completion(&s->wake);
@@ -470,8 +461,7 @@ static void krp_unregister_in_flight(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, mfg_register_kretprobe(&rp), 0);
 	t = kthread_run(krp_sleeper_fn, s, "krp_sleeper");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
-	for (i = 0; i < 250 && !atomic_read(&krp_wait_entries); i++)
-		msleep(20);
+	KUNIT_ASSERT_TRUE(test, mfg_test_wait_for(&krp_wait_entries, 1));
 	KUNIT_ASSERT_EQ(test, atomic_read(&krp_wait_entries), 1);
 	/* The probe goes while the call sleeps; the same probe comes back. */
 	mfg_unregister_kretprobe(&rp);
