@@ -10,6 +10,7 @@
 #   make kernel ARCH=arm64    build (or reuse) a test kernel; prints its directory
 #   make qemu-test ARCH=x86_64 [FLAVOUR=debug]   one arch under QEMU
 #   make bench                the benchmark table (host, then one QEMU boot per arch)
+#   make profile              where one traced call's instructions go (x86_64, needs gdb)
 #   make lint                 checkpatch on the C glue (needs a cached kernel source)
 #   make clean
 
@@ -18,7 +19,7 @@ FLAVOUR ?= default
 CHECK_ARCHES ?= x86_64 arm64
 ARCH ?= $(shell uname -m | sed -e s/aarch64/arm64/)
 
-.PHONY: all modules clean host-test kernel qemu-test check lint bench
+.PHONY: all modules clean host-test kernel qemu-test check lint bench profile
 
 all: modules
 
@@ -55,6 +56,11 @@ check:
 
 bench:
 	tests/bench/bench.sh
+
+# Instruction-by-instruction profile of one traced call per benchmark row
+# (x86_64, gdb single-stepping QEMU): build/bench/profile.txt.
+profile:
+	tests/bench/profile.sh
 
 # C only: checkpatch does not read C++. LINUX_VERSION_CODE in kcompat.h and
 # the plain __attribute__ in the kernel-header-free mfg_kernel.h are by design.

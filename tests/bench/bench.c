@@ -87,13 +87,63 @@ static int mfg_bench_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/*
+ * Profile mode (profile=1, tests/bench/profile.py): each row makes one call
+ * between two calls of the mark, and a debugger attached to QEMU's gdbstub
+ * single-steps from one mark to the next. The module waits for the
+ * debugger to set mfg_bench_go first.
+ */
+static bool profile;
+module_param(profile, bool, 0444);
+MODULE_PARM_DESC(profile, "one call per row between marks, for tests/bench/profile.py");
+
+static int mfg_bench_go;
+
+noinline void notrace mfg_bench_mark(const char *label);
+noinline void notrace mfg_bench_mark(const char *label)
+{
+	barrier_data((void *)label);
+}
+
+static void notrace mfg_bench_profile_call(const char *label)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	mfg_bench_mark(label);
+	mfg_bench_target(1);
+	mfg_bench_mark(NULL);
+	local_irq_restore(flags);
+}
+
+/* Wait up to ~60 s of guest time for the debugger. */
+static bool mfg_bench_wait_debugger(void)
+{
+	u64 until = ktime_get_mono_fast_ns() + 60ULL * NSEC_PER_SEC;
+
+	/* Raw addresses on purpose: the debugger needs them. */
+	pr_info("mfg_bench: profile: waiting for the debugger: go=%lx mark=%lx target=%lx\n",
+		(unsigned long)&mfg_bench_go, (unsigned long)mfg_bench_mark,
+		(unsigned long)mfg_bench_target);
+	while (!READ_ONCE(mfg_bench_go)) {
+		if (ktime_get_mono_fast_ns() > until)
+			return false;
+		cpu_relax();
+	}
+	return true;
+}
+
 /* Median over the rounds, in hundredths of a ns per call. */
-static u64 notrace mfg_bench_row(void)
+static u64 notrace mfg_bench_row(const char *label)
 {
 	u64 t[16];
 	unsigned int i, n = clamp(rounds, 1U, 16U);
 
 	mfg_bench_target(0);	/* the first traced call may set things up */
+	if (profile) {
+		mfg_bench_profile_call(label);
+		return 1;
+	}
 	for (i = 0; i < n; i++)
 		t[i] = mfg_bench_once();
 	sort(t, n, sizeof(t[0]), mfg_bench_cmp, NULL);
@@ -139,8 +189,8 @@ static void mfg_bench_return(const struct mfg_return *trace, struct mfg_ops *ops
 static struct mfg_ops mfg_bench_ops[MFG_BENCH_USERS];
 
 /* @n users; @wanting of them trace the target, the others another function. */
-static u64 mfg_bench_users(unsigned int n, unsigned int wanting, mfg_entry_fn entry,
-			   mfg_return_fn ret)
+static u64 mfg_bench_users(const char *label, unsigned int n, unsigned int wanting,
+			   mfg_entry_fn entry, mfg_return_fn ret)
 {
 	unsigned long target = (unsigned long)mfg_bench_target;
 	unsigned long other = (unsigned long)mfg_bench_other;
@@ -158,7 +208,7 @@ static u64 mfg_bench_users(unsigned int n, unsigned int wanting, mfg_entry_fn en
 			goto out;
 		done++;
 	}
-	v = mfg_bench_row();
+	v = mfg_bench_row(label);
 out:
 	for (i = 0; i < n; i++) {
 		if (i < done)
@@ -166,6 +216,12 @@ out:
 		mfg_free_filter(&mfg_bench_ops[i]);
 	}
 	return v;
+}
+
+static void mfg_bench_users_row(const char *label, unsigned int n, unsigned int wanting,
+				mfg_entry_fn entry, mfg_return_fn ret, u64 kernel_row)
+{
+	mfg_bench_print(label, mfg_bench_users(label, n, wanting, entry, ret), kernel_row);
 }
 
 /* ------------------------------------------------------------ kernel rows */
@@ -180,7 +236,7 @@ static int mfg_bench_kernel_krp_handler(struct kretprobe_instance *ri, struct pt
 	return 0;
 }
 
-static u64 mfg_bench_mfg_kretprobe(void)
+static u64 mfg_bench_mfg_kretprobe(const char *label)
 {
 	struct mfg_kretprobe rp = {
 		.addr = mfg_bench_target, .handler = mfg_bench_krp_handler,
@@ -190,12 +246,12 @@ static u64 mfg_bench_mfg_kretprobe(void)
 
 	if (mfg_register_kretprobe(&rp))
 		return 0;
-	v = mfg_bench_row();
+	v = mfg_bench_row(label);
 	mfg_unregister_kretprobe(&rp);
 	return v;
 }
 
-static u64 mfg_bench_kernel_kretprobe(void)
+static u64 mfg_bench_kernel_kretprobe(const char *label)
 {
 	struct kretprobe rp = {
 		.kp.addr = (kprobe_opcode_t *)mfg_bench_target,
@@ -206,7 +262,7 @@ static u64 mfg_bench_kernel_kretprobe(void)
 
 	if (register_kretprobe(&rp))
 		return 0;
-	v = mfg_bench_row();
+	v = mfg_bench_row(label);
 	unregister_kretprobe(&rp);
 	return v;
 }
@@ -223,7 +279,7 @@ static void mfg_bench_fprobe_exit(struct fprobe *fp, unsigned long entry_ip,
 {
 }
 
-static u64 mfg_bench_fprobe(void)
+static u64 mfg_bench_fprobe(const char *label)
 {
 	unsigned long ip = (unsigned long)mfg_bench_target;
 	struct fprobe *fp = kzalloc(sizeof(*fp), GFP_KERNEL);
@@ -234,14 +290,14 @@ static u64 mfg_bench_fprobe(void)
 	fp->entry_handler = mfg_bench_fprobe_entry;
 	fp->exit_handler = mfg_bench_fprobe_exit;
 	if (!register_fprobe_ips(fp, &ip, 1)) {
-		v = mfg_bench_row();
+		v = mfg_bench_row(label);
 		unregister_fprobe(fp);
 	}
 	kfree(fp);
 	return v;
 }
 #else
-static u64 mfg_bench_fprobe(void)
+static u64 mfg_bench_fprobe(const char *label)
 {
 	return 0;
 }
@@ -252,7 +308,7 @@ static void notrace mfg_bench_ftrace_func(unsigned long ip, unsigned long parent
 {
 }
 
-static u64 mfg_bench_ftrace_ops(void)
+static u64 mfg_bench_ftrace_ops(const char *label)
 {
 	struct ftrace_ops *ops = kzalloc(sizeof(*ops), GFP_KERNEL);
 	unsigned long ip = (unsigned long)mfg_bench_target;
@@ -261,9 +317,10 @@ static u64 mfg_bench_ftrace_ops(void)
 	if (!ops)
 		return 0;
 	ops->func = mfg_bench_ftrace_func;
-	ops->flags = FTRACE_OPS_FL_RECURSION;
+	/* The bare floor: an empty callback needs no recursion guard. */
+	ops->flags = 0;
 	if (!ftrace_set_filter_ips(ops, &ip, 1, 0, 1) && !register_ftrace_function(ops)) {
-		v = mfg_bench_row();
+		v = mfg_bench_row(label);
 		unregister_ftrace_function(ops);
 	}
 	ftrace_free_filter(ops);
@@ -303,7 +360,7 @@ static void mfg_bench_graph_return(struct ftrace_graph_ret *trace, struct fgraph
 
 static struct fgraph_ops mfg_bench_gops[MFG_BENCH_USERS];
 
-static u64 mfg_bench_fgraph(unsigned int n)
+static u64 mfg_bench_fgraph(const char *label, unsigned int n)
 {
 	unsigned long ip = (unsigned long)mfg_bench_target;
 	unsigned int i, done = 0;
@@ -321,7 +378,7 @@ static u64 mfg_bench_fgraph(unsigned int n)
 			goto out;
 		done++;
 	}
-	v = mfg_bench_row();
+	v = mfg_bench_row(label);
 out:
 	for (i = 0; i < n; i++) {
 		if (i < done)
@@ -441,10 +498,15 @@ static int __init mfg_bench_init(void)
 {
 	mfg_entry_fn e = mfg_bench_entry;
 	mfg_return_fn r = mfg_bench_return;
+	const char *label;
 	u64 k1, k2, k4, k16, krp;
 
 	if (!calls)
 		return -EINVAL;
+	if (profile && !mfg_bench_wait_debugger()) {
+		pr_err("mfg_bench: profile: no debugger came\n");
+		return -ETIMEDOUT;
+	}
 	mfg_bench_register_graph = (void *)mfg_bench_lookup("register_ftrace_graph");
 	mfg_bench_unregister_graph = (void *)mfg_bench_lookup("unregister_ftrace_graph");
 	if (!mfg_bench_register_graph || !mfg_bench_unregister_graph) {
@@ -452,35 +514,40 @@ static int __init mfg_bench_init(void)
 		mfg_bench_register_graph = NULL;
 	}
 
-	mfg_bench_base = mfg_bench_row();
-	k1 = mfg_bench_fgraph(1);
-	k2 = mfg_bench_fgraph(2);
-	k4 = mfg_bench_fgraph(4);
-	k16 = mfg_bench_fgraph(16);
-	krp = mfg_bench_kernel_kretprobe();
+	mfg_bench_base = mfg_bench_row("untraced");
+	k1 = mfg_bench_fgraph("kernel fgraph, 1 user", 1);
+	k2 = mfg_bench_fgraph("kernel fgraph, 2 users", 2);
+	k4 = mfg_bench_fgraph("kernel fgraph, 4 users", 4);
+	k16 = mfg_bench_fgraph("kernel fgraph, 16 users", 16);
+	krp = mfg_bench_kernel_kretprobe("kernel kretprobe, empty handlers");
 
 	pr_info("mfg_bench: | %-40s | %11s | %11s | %5s |\n", "row", "ns/call", "net", "ratio");
 	mfg_bench_print("untraced", mfg_bench_base, 0);
-	mfg_bench_print("mfgraph, 1 user", mfg_bench_users(1, 1, e, r), k1);
-	mfg_bench_print("mfgraph, 2 users", mfg_bench_users(2, 2, e, r), k2);
-	mfg_bench_print("mfgraph, 4 users", mfg_bench_users(4, 4, e, r), k4);
-	mfg_bench_print("mfgraph, 16 users", mfg_bench_users(16, 16, e, r), k16);
-	mfg_bench_print("mfgraph, 16 users, 1 wanting", mfg_bench_users(16, 1, e, r), k1);
-	mfg_bench_print("mfgraph, entry-only user", mfg_bench_users(1, 1, e, NULL), 0);
-	mfg_bench_print("mfgraph, 1 user reserving 4 words",
-			mfg_bench_users(1, 1, mfg_bench_entry_reserve, r), k1);
-	mfg_bench_print("mfg_kretprobe, empty handlers", mfg_bench_mfg_kretprobe(), krp);
+	mfg_bench_users_row("mfgraph, 1 user", 1, 1, e, r, k1);
+	mfg_bench_users_row("mfgraph, 2 users", 2, 2, e, r, k2);
+	mfg_bench_users_row("mfgraph, 4 users", 4, 4, e, r, k4);
+	mfg_bench_users_row("mfgraph, 16 users", 16, 16, e, r, k16);
+	mfg_bench_users_row("mfgraph, 16 users, 1 wanting", 16, 1, e, r, k1);
+	mfg_bench_users_row("mfgraph, entry-only user", 1, 1, e, NULL, 0);
+	mfg_bench_users_row("mfgraph, 1 user reserving 4 words", 1, 1, mfg_bench_entry_reserve, r,
+			    k1);
+	label = "mfg_kretprobe, empty handlers";
+	mfg_bench_print(label, mfg_bench_mfg_kretprobe(label), krp);
 	mfg_bench_print("kernel kretprobe, empty handlers", krp, 0);
+	label = "kernel fprobe, entry+exit";
 	if (IS_ENABLED(CONFIG_FPROBE))
-		mfg_bench_print("kernel fprobe, entry+exit", mfg_bench_fprobe(), 0);
-	mfg_bench_print("kernel ftrace_ops, empty callback", mfg_bench_ftrace_ops(), 0);
+		mfg_bench_print(label, mfg_bench_fprobe(label), 0);
+	label = "kernel ftrace_ops, empty callback";
+	mfg_bench_print(label, mfg_bench_ftrace_ops(label), 0);
 	if (mfg_bench_register_graph) {
 		mfg_bench_print("kernel fgraph, 1 user", k1, 0);
 		mfg_bench_print("kernel fgraph, 2 users", k2, 0);
 		mfg_bench_print("kernel fgraph, 4 users", k4, 0);
 		mfg_bench_print("kernel fgraph, 16 users", k16, 0);
 	}
-	if (sleepers)
+	if (profile)
+		mfg_bench_mark("");	/* the debugger's cue to detach */
+	else if (sleepers)
 		mfg_bench_memory();
 	pr_info("mfg_bench: done\n");
 	return 0;
