@@ -21,17 +21,21 @@ extern "C" void mfg_return_trampoline(void);
 namespace mfg {
 namespace {
 
-// Per-CPU state: counters, and the stack whose callbacks run on this CPU
-// right now, so the data API finds it without a table lookup. Callbacks run
-// with preemption disabled, and a nested context saves and restores it.
-struct CpuStats {
+// Per-CPU state: counters; the stack whose callbacks run on this CPU right
+// now, so the data API finds it without a table lookup (callbacks run with
+// preemption disabled, and a nested context saves and restores it); and
+// the last task that found its stack here, with that stack, so the tracing
+// path looks a task up in the table once, not on every call.
+struct CpuState {
+	const void *cached_task;
+	TaskStack *cached_stack;
 	TaskStack *active;
 	u64 entries[MFG_MAX_USERS];
 	u64 returns[MFG_MAX_USERS];
 	u64 misses[MFG_NR_MISSES];
 };
 
-// Make @s the CPU's active stack (CpuStats::active) for a scope.
+// Make @s the CPU's active stack (CpuState::active) for a scope.
 class ActiveStack {
 public:
 	ActiveStack(TaskStack *&active, TaskStack *s) : active_{active}, prev_{active} { active_ = s; }
@@ -47,12 +51,13 @@ private:
 constinit Registry<> g_registry;
 constinit ktl::Atomic<FuncMap *> g_map;
 constinit ktl::Atomic<UserMask> g_return_users;	// slots with a retfunc
+constinit ktl::Atomic<UserMask> g_time_users;	// slots with MFG_OPS_FL_TIMESTAMPS
 constinit ktl::Atomic<TaskTable *> g_tasks;
 constinit ktl::Atomic<StackPool *> g_pool;
 constinit ktl::Atomic<TaskStack *> g_deferred;	// unlinked, waiting for a grace period
 constinit ktl::Atomic<u32> g_stacks_in_use;
 constinit ktl::Atomic<u32> g_deepest;
-constinit CpuStats *g_stats;
+constinit CpuState *g_stats;
 constinit u32 g_nr_cpus;
 constinit ktl::Atomic<bool> g_mismatch_warned;
 
@@ -75,6 +80,38 @@ void count_miss(u32 cpu, mfg_miss cause, u64 n = 1)
 
 void count(u64 (&counters)[MFG_MAX_USERS], u32 slot) { ktl::local_add(counters[slot], 1); }
 
+// The CPU's cached stack of @task, or null. The cache is written only by
+// the tracing path of its own CPU, for current, and an interrupt or NMI
+// nesting on that CPU runs for the same current: whatever it writes names
+// the same stack. The task goes first and last, so a reader never pairs a
+// task with a stack that is not its own.
+TaskStack *cached_stack(const CpuState &c, const void *task)
+{
+	if (ktl::read_once(c.cached_task) != task)
+		return nullptr;
+	ktl::compiler_barrier();
+	return ktl::read_once(c.cached_stack);
+}
+
+void cache_stack(CpuState &c, const void *task, TaskStack *s)
+{
+	ktl::write_once(c.cached_task, static_cast<const void *>(nullptr));
+	ktl::compiler_barrier();
+	ktl::write_once(c.cached_stack, s);
+	ktl::compiler_barrier();
+	ktl::write_once(c.cached_task, task);
+}
+
+// Forget @task's cached stack on every CPU (@task null: every entry).
+// Called when a stack is unlinked, before the grace period that precedes
+// its free; a dead task never runs again to cache it anew.
+void uncache(const void *task)
+{
+	for (u32 c = 0; g_stats && c < g_nr_cpus; c++)
+		if (!task || ktl::read_once(g_stats[c].cached_task) == task)
+			ktl::write_once(g_stats[c].cached_task, static_cast<const void *>(nullptr));
+}
+
 // Lock-free push onto the deferred-free list: any context, NMI included.
 // The only consumer takes the whole list at once, so there is no ABA.
 void defer_free(TaskStack *s)
@@ -85,8 +122,8 @@ void defer_free(TaskStack *s)
 	} while (!g_deferred.compare_exchange(head, s));
 }
 
-// current's stack, if it has one.
-TaskStack *find_stack(const mfg_core_ctx *ctx)
+// @ctx's task's stack from the table, if it has one. Any task.
+TaskStack *table_stack(const mfg_core_ctx *ctx)
 {
 	TaskTable *table = g_tasks.load_acquire();
 	if (!table)
@@ -98,9 +135,28 @@ TaskStack *find_stack(const mfg_core_ctx *ctx)
 	return s && s->owner == ctx->task ? s : nullptr;
 }
 
-// current's stack, taking one from the CPU's pool on its first traced call.
-TaskStack *find_or_take_stack(const mfg_core_ctx *ctx, int *want)
+// current's stack from the table, cached for the next call.
+[[gnu::noinline]] TaskStack *find_and_cache_stack(const mfg_core_ctx *ctx)
 {
+	TaskStack *s = table_stack(ctx);
+	if (s)
+		cache_stack(g_stats[ctx->cpu], ctx->task, s);
+	return s;
+}
+
+// current's stack, if it has one (@ctx must describe current).
+TaskStack *find_stack(const mfg_core_ctx *ctx)
+{
+	if (TaskStack *s = cached_stack(g_stats[ctx->cpu], ctx->task))
+		return s;
+	return find_and_cache_stack(ctx);
+}
+
+// current's stack from the table, taking one from the CPU's pool on its
+// first traced call; cached for the next call. The cache missed already.
+[[gnu::noinline]] TaskStack *take_stack(const mfg_core_ctx *ctx, int *want)
+{
+	CpuState &c = g_stats[ctx->cpu];
 	TaskTable *table = g_tasks.load_acquire();
 	StackPool *pool = g_pool.load_acquire();
 	if (!table || !pool)
@@ -113,8 +169,10 @@ TaskStack *find_or_take_stack(const mfg_core_ctx *ctx, int *want)
 	}
 	TaskStack *s = slot->load_acquire();
 	if (s) {
-		if (s->owner == ctx->task)
+		if (s->owner == ctx->task) {
+			cache_stack(c, ctx->task, s);
 			return s;
+		}
 		// A dead task with this pid was not freed yet.
 		count_miss(ctx->cpu, MFG_MISS_PID_BUSY);
 		return nullptr;
@@ -136,7 +194,30 @@ TaskStack *find_or_take_stack(const mfg_core_ctx *ctx, int *want)
 		return nullptr;
 	}
 	g_stacks_in_use.fetch_add(1);
+	cache_stack(c, ctx->task, s);
 	return s;
+}
+
+// current's stack, taking one on its first traced call.
+TaskStack *find_or_take_stack(const mfg_core_ctx *ctx, int *want)
+{
+	if (TaskStack *s = cached_stack(g_stats[ctx->cpu], ctx->task))
+		return s;
+	return take_stack(ctx, want);
+}
+
+void set_bits(ktl::Atomic<UserMask> &mask, UserMask bits)
+{
+	UserMask m = mask.load_relaxed();
+	while (!mask.compare_exchange(m, m | bits)) {
+	}
+}
+
+void clear_bits(ktl::Atomic<UserMask> &mask, UserMask bits)
+{
+	UserMask m = mask.load_relaxed();
+	while (!mask.compare_exchange(m, m & ~bits)) {
+	}
 }
 
 void note_depth(u32 depth)
@@ -207,11 +288,11 @@ bool current_callback(TaskStack *s, u32 *frame, u32 *slot)
 	return false;
 }
 
-void *entry_data(const EntryView &e, int *size)
+void *entry_data(u64 *data, u32 words, int *size)
 {
 	if (size)
-		*size = static_cast<int>(e.data_words * sizeof(u64));
-	return e.data_words ? e.data : nullptr;
+		*size = static_cast<int>(words * sizeof(u64));
+	return words ? data : nullptr;
 }
 
 } // namespace
@@ -240,8 +321,11 @@ extern "C" unsigned long long mfg_core_live_users(void) { return g_registry.live
 
 // ---------------------------------------------------------------- entry
 
-extern "C" int mfg_core_entry(const struct mfg_core_ctx *ctx, unsigned long ip, unsigned long *retp,
-			      unsigned long frame_key, struct ftrace_regs *fregs)
+// The tracing path's two functions go without the stack protector: they keep
+// no buffer on the stack, and its canary costs a dozen instructions a call.
+extern "C" [[gnu::no_stack_protector]] int mfg_core_entry(const struct mfg_core_ctx *ctx, unsigned long ip,
+							   unsigned long *retp, unsigned long frame_key,
+							   struct ftrace_regs *fregs)
 {
 	const FuncMap *map = g_map.load_acquire();
 	if (!map)
@@ -251,47 +335,47 @@ extern "C" int mfg_core_entry(const struct mfg_core_ctx *ctx, unsigned long ip, 
 		return 0;
 
 	int want = 0;
-	mfg_entry trace{ip, *retp, 0};
+	// The kernel zero-fills stack variables (INIT_STACK_ALL_ZERO); these
+	// are written in full before use, so skip that on the tracing path.
+	[[gnu::uninitialized]] mfg_entry trace;
+	trace.func = ip;
+	trace.ret_addr = *retp;
+	trace.depth = 0;
+	CpuState &cpu = g_stats[ctx->cpu];
 	const UserMask returners = users & g_return_users.load_relaxed();
-	if (!returners) {
-		TaskStack *s = find_stack(ctx);
-		if (s)
-			trace.depth = static_cast<int>(s->frames.depth());
-		ActiveStack active(g_stats[ctx->cpu].active, s);
-		call_entry_only(ctx, users, trace, fregs);
-		return want;
-	}
-
-	TaskStack *s = find_or_take_stack(ctx, &want);
-	if (!s) {
+	TaskStack *s = cached_stack(cpu, ctx->task);
+	if (!s)
+		s = returners ? take_stack(ctx, &want) : table_stack(ctx);
+	if (s)
+		trace.depth = static_cast<int>(s->frames.depth());
+	if (users != returners) {
+		// Users without a return callback need no frame: call them
+		// first, with the depth the frame will have.
+		[[gnu::uninitialized]] ActiveStack active(cpu.active, s);
 		call_entry_only(ctx, users & ~returners, trace, fregs);
-		return want;
 	}
-	TaskStack::Frames::Builder frame(s->frames, {*retp, ip, mfg_k_clock_ns(), frame_key});
+	if (!returners || !s)
+		return want;
+
+	const u64 calltime = returners & g_time_users.load_relaxed() ? mfg_k_clock_ns() : 0;
+	[[gnu::uninitialized]] TaskStack::Frames::Builder frame(s->frames, {*retp, ip, calltime, frame_key});
 	if (!frame.ok()) {
 		count_miss(ctx->cpu, MFG_MISS_OVERFLOW);
-		trace.depth = static_cast<int>(s->frames.depth());
-		call_entry_only(ctx, users & ~returners, trace, fregs);
 		return want;
 	}
-	trace.depth = static_cast<int>(frame.frame_index());
-	ActiveStack active(g_stats[ctx->cpu].active, s);
-	for (UserMask left = users; left; left &= left - 1) {
+	[[gnu::uninitialized]] ActiveStack active(cpu.active, s);
+	for (UserMask left = returners; left; left &= left - 1) {
 		const u32 slot = ktl::lowest_bit(left);
 		u64 gen;
 		mfg_ops *ops = live_user(slot, &gen);
 		if (!ops)
 			continue;
-		if (!ops->retfunc) {
-			call_entry_only(ctx, slot, ops, trace, fregs);
-			continue;
-		}
 		if (!frame.open_entry(slot, gen)) {
 			count_miss(ctx->cpu, MFG_MISS_OVERFLOW);
 			continue;
 		}
 		const int wants_return = ops->entryfunc ? ops->entryfunc(&trace, ops, fregs) : 1;
-		count(g_stats[ctx->cpu].entries, slot);
+		count(cpu.entries, slot);
 		frame.close_entry(wants_return != 0);
 	}
 	if (frame.finish()) {
@@ -305,14 +389,12 @@ extern "C" int mfg_core_entry(const struct mfg_core_ctx *ctx, unsigned long ip, 
 
 // ---------------------------------------------------------------- return
 
-extern "C" unsigned long mfg_core_return(const struct mfg_core_ctx *ctx, unsigned long frame_key,
-					 unsigned long retval, unsigned long *unwind_slot,
-					 struct ftrace_regs *fregs)
-{
-	TaskStack *s = find_stack(ctx);
-	if (!s || s->frames.empty())
-		mfg_k_fatal("return trampoline reached with no shadow frame");
+namespace {
 
+// A return that does not belong to the top frame: drop the frames above
+// its own (abandoned), or stop the kernel if none is its own.
+[[gnu::noinline]] void settle_mismatch(const mfg_core_ctx *ctx, TaskStack *s, unsigned long frame_key)
+{
 	const int dropped = s->frames.settle_return(frame_key);
 	if (dropped < 0) {
 		for (u32 i = s->frames.depth(); i-- > 0;) {
@@ -324,16 +406,30 @@ extern "C" unsigned long mfg_core_return(const struct mfg_core_ctx *ctx, unsigne
 		}
 		mfg_k_fatal("return matches no shadow frame");
 	}
-	if (dropped > 0) {
-		count_miss(ctx->cpu, MFG_MISS_MISMATCH);
-		if (!g_mismatch_warned.load_relaxed()) {
-			g_mismatch_warned.store_relaxed(true);
-			mfg_k_log(MFG_K_WARNING, "return of %#lx skipped %d abandoned frames; recovered",
-				  frame_key, dropped);
-		}
+	count_miss(ctx->cpu, MFG_MISS_MISMATCH);
+	if (!g_mismatch_warned.load_relaxed()) {
+		g_mismatch_warned.store_relaxed(true);
+		mfg_k_log(MFG_K_WARNING, "return of %#lx skipped %d abandoned frames; recovered", frame_key,
+			  dropped);
 	}
+}
+
+} // namespace
+
+extern "C" [[gnu::no_stack_protector]] unsigned long mfg_core_return(const struct mfg_core_ctx *ctx,
+								      unsigned long frame_key,
+								      unsigned long retval,
+								      unsigned long *unwind_slot,
+								      struct ftrace_regs *fregs)
+{
+	TaskStack *s = find_stack(ctx);
+	if (!s || s->frames.empty())
+		mfg_k_fatal("return trampoline reached with no shadow frame");
+	// Normally the return belongs to the top frame.
+	if (s->frames.top_frame().retp() != frame_key)
+		settle_mismatch(ctx, s, frame_key);
 	const u32 index = s->frames.depth() - 1;
-	FrameView f = s->frames.frame(index);
+	const FrameView f = s->frames.frame(index);
 
 	const unsigned long ret = f.ret_addr();
 	// Let an unwinder running in a callback find the real caller.
@@ -345,10 +441,22 @@ extern "C" unsigned long mfg_core_return(const struct mfg_core_ctx *ctx, unsigne
 		s->frames.pop();
 		return ret;
 	}
-	const mfg_return trace{f.func(), ret, retval, static_cast<int>(index), f.calltime(), mfg_k_clock_ns()};
-	Dispatch dispatch{s->dispatch, index, 0, {}};
+	// A frame that got no calltime has no user that wants times.
+	const u64 calltime = f.calltime();
+	// Written in full before use: skip the kernel's zero-fill (see entry).
+	[[gnu::uninitialized]] mfg_return trace;
+	trace.func = f.func();
+	trace.ret_addr = ret;
+	trace.retval = retval;
+	trace.depth = static_cast<int>(index);
+	trace.calltime = calltime;
+	trace.rettime = calltime ? mfg_k_clock_ns() : 0;
+	[[gnu::uninitialized]] Dispatch dispatch;
+	dispatch.prev = s->dispatch;
+	dispatch.frame = index;
 	s->dispatch = &dispatch;
-	ActiveStack active(g_stats[ctx->cpu].active, s);
+	CpuState &cpu = g_stats[ctx->cpu];
+	[[gnu::uninitialized]] ActiveStack active(cpu.active, s);
 	u32 stale = 0;
 	dispatch_returns(f, g_registry, &stale, [&](u32 slot, const EntryView &e) {
 		// dispatch_returns() checked the generation already.
@@ -356,9 +464,10 @@ extern "C" unsigned long mfg_core_return(const struct mfg_core_ctx *ctx, unsigne
 		if (!ops || !ops->retfunc)
 			return;
 		dispatch.slot = slot;
-		dispatch.entry = e;
+		dispatch.data = e.data;
+		dispatch.data_words = e.data_words;
 		ops->retfunc(&trace, ops, fregs);
-		count(g_stats[ctx->cpu].returns, slot);
+		count(cpu.returns, slot);
 	});
 	s->dispatch = dispatch.prev;
 	if (stale)
@@ -384,7 +493,7 @@ extern "C" void *mfg_core_retrieve_data(unsigned int cpu, const void *task, int 
 	TaskStack *s = active_stack(cpu, task);
 	if (!s || !s->dispatch)
 		return nullptr;
-	return entry_data(s->dispatch->entry, size);
+	return entry_data(s->dispatch->data, s->dispatch->data_words, size);
 }
 
 extern "C" void *mfg_core_retrieve_parent_data(unsigned int cpu, const void *task, int depth, int *size)
@@ -396,7 +505,7 @@ extern "C" void *mfg_core_retrieve_parent_data(unsigned int cpu, const void *tas
 	EntryView e{};
 	if (!s->frames.frame(frame - depth).find_entry(slot, &e) || !g_registry.is_current(slot, e.generation))
 		return nullptr;
-	return entry_data(e, size);
+	return entry_data(e.data, e.data_words, size);
 }
 
 extern "C" unsigned long *mfg_core_task_var(const struct mfg_core_ctx *ctx, const struct mfg_ops *ops)
@@ -425,7 +534,7 @@ extern "C" unsigned long mfg_core_ret_addr(const struct mfg_core_ctx *ctx, int *
 {
 	if (ret != trampoline())
 		return ret;
-	TaskStack *s = find_stack(ctx);
+	TaskStack *s = table_stack(ctx);
 	if (!s)
 		return ret;
 	int seen = 0;
@@ -445,7 +554,7 @@ extern "C" unsigned long mfg_core_ret_addr(const struct mfg_core_ctx *ctx, int *
 
 extern "C" void mfg_core_unswap_all(const struct mfg_core_ctx *ctx, bool restore)
 {
-	TaskStack *s = find_stack(ctx);
+	TaskStack *s = table_stack(ctx);
 	if (!s)
 		return;
 	for (u32 i = s->frames.depth(); i-- > 0;) {
@@ -480,20 +589,19 @@ extern "C" int mfg_core_claim(struct mfg_ops *ops)
 		g_stats[c].entries[slot] = 0;
 		g_stats[c].returns[slot] = 0;
 	}
-	if (ops->retfunc) {
-		UserMask m = g_return_users.load_relaxed();
-		while (!g_return_users.compare_exchange(m, m | (UserMask{1} << slot))) {
-		}
-	}
+	const UserMask bit = UserMask{1} << slot;
+	if (ops->retfunc)
+		set_bits(g_return_users, bit);
+	if (ops->flags & MFG_OPS_FL_TIMESTAMPS)
+		set_bits(g_time_users, bit);
 	return slot;
 }
 
 extern "C" void mfg_core_retire(int slot)
 {
 	g_registry.retire(static_cast<u32>(slot));
-	UserMask m = g_return_users.load_relaxed();
-	while (!g_return_users.compare_exchange(m, m & ~(UserMask{1} << slot))) {
-	}
+	clear_bits(g_return_users, UserMask{1} << slot);
+	clear_bits(g_time_users, UserMask{1} << slot);
 }
 
 extern "C" void mfg_core_release(int slot) { g_registry.release(static_cast<u32>(slot)); }
@@ -584,6 +692,7 @@ extern "C" void *mfg_core_task_freed(void *task, long key)
 	TaskStack *s = slot->load_acquire();
 	if (!s || s->owner != task || !slot->compare_exchange(s, nullptr))
 		return nullptr;
+	uncache(task);
 	g_stacks_in_use.fetch_add(~u32{0});
 	defer_free(s);
 	return s;
@@ -603,6 +712,9 @@ extern "C" unsigned int mfg_core_reap(void (*collect)(void *stack, void *arg), v
 	TaskTable *t = g_tasks.load_relaxed();
 	if (!t || !idle_too)
 		return 0;
+	// No hook and no user: only returns run, on stacks with frames, which
+	// stay linked (and may cache themselves again).
+	uncache(nullptr);
 	unsigned int busy = 0;
 	t->for_each_stack([&](TaskTable::Slot &slot, TaskStack *s) {
 		if (!s->frames.empty()) {
@@ -623,6 +735,7 @@ extern "C" void mfg_core_stacks_stop(void)
 	StackPool *p = g_pool.load_relaxed();
 	g_tasks.store_release(nullptr);
 	g_pool.store_release(nullptr);
+	uncache(nullptr);
 	TaskTable::destroy(t);
 	StackPool::destroy(p);
 }
@@ -631,7 +744,7 @@ extern "C" void mfg_core_stacks_stop(void)
 
 extern "C" int mfg_core_stats_init(unsigned int nr_cpus)
 {
-	g_stats = static_cast<CpuStats *>(mfg_k_zalloc(nr_cpus * sizeof(CpuStats)));
+	g_stats = static_cast<CpuState *>(mfg_k_zalloc(nr_cpus * sizeof(CpuState)));
 	if (!g_stats)
 		return -ktl::err::kNoMem;
 	g_nr_cpus = nr_cpus;

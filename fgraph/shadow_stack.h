@@ -109,20 +109,37 @@ public:
 	u64 retp() const { return words_[begin_ + 3]; }
 	u32 size_words() const { return end_ - begin_; }
 
+	// Step through the index entries in push order: start with
+	// *@pos = first_entry(); each call fills *@e and advances *@pos.
+	// False at the end, or at a corrupt word (then *@pos is not end()).
+	u32 first_entry() const { return begin_ + kHeaderWords; }
+	u32 end() const { return end_; }
+	bool next_entry(u32 *pos, EntryView *e) const
+	{
+		const u32 i = *pos;
+		if (i >= end_)
+			return false;
+		const u64 word = words_[i];
+		const u32 n = IndexEntry::data_words(word);
+		if (!IndexEntry::is_entry(word) || n > MFG_MAX_DATA_WORDS || i + 1 + n > end_)
+			return false;
+		e->slot = IndexEntry::slot(word);
+		e->generation = IndexEntry::generation(word);
+		e->data = &words_[i + 1];
+		e->data_words = n;
+		*pos = i + 1 + n;
+		return true;
+	}
+
 	// Call fn(EntryView) for each index entry, in push order. Returns false
 	// (after visiting the well-formed prefix) if the frame is corrupt.
 	template <typename Fn> bool for_each_entry(Fn &&fn) const
 	{
-		u32 i = begin_ + kHeaderWords;
-		while (i < end_) {
-			const u64 word = words_[i];
-			const u32 n = IndexEntry::data_words(word);
-			if (!IndexEntry::is_entry(word) || n > MFG_MAX_DATA_WORDS || i + 1 + n > end_)
-				return false;
-			fn(EntryView{IndexEntry::slot(word), IndexEntry::generation(word), &words_[i + 1], n});
-			i += 1 + n;
-		}
-		return true;
+		u32 pos = first_entry();
+		EntryView e;
+		while (next_entry(&pos, &e))
+			fn(e);
+		return pos == end_;
 	}
 
 	// The entry of @slot in this frame, if the frame holds one.

@@ -29,7 +29,8 @@ struct Dispatch {
 	Dispatch *prev;
 	u32 frame;
 	u32 slot;
-	EntryView entry;
+	u64 *data;		// the user's data words in the frame
+	u32 data_words;
 };
 
 inline constexpr usize kTaskHeaderBytes = 4 * sizeof(void *) + 2 * sizeof(u64) * MFG_MAX_USERS;

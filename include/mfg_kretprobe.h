@@ -51,8 +51,9 @@ struct mfg_kretprobe_instance {
 /**
  * typedef mfg_kretprobe_handler_t - an entry or return handler
  * @ri: the instance of this call
- * @regs: at entry, the entry registers (arguments, stack pointer); at
- *        return, regs_return_value(), instruction_pointer() (the original
+ * @regs: at entry, the entry registers (arguments, stack pointer, ip),
+ *        as ftrace_partial_regs() gives them (x86_64: cs, ss and flags
+ *        are 0); at return, regs_return_value(), instruction_pointer() (the original
  *        return address) and kernel_stack_pointer() are valid
  *
  * Context: preemption disabled; any context the probed function runs in.

@@ -27,7 +27,8 @@ struct task_struct;
  * @ops: the user; its filter selects the functions (empty: none)
  *
  * Context: process context, may sleep.
- * Return: 0; -EINVAL for NULL @ops or no callback at all; -EBUSY when
+ * Return: 0; -EINVAL for NULL @ops, no callback at all or unknown flags
+ * in @ops->flags; -EBUSY when
  * already registered; -ENOSPC when all MFG_MAX_USERS slots are taken;
  * -ENOMEM.
  */

@@ -87,8 +87,9 @@ struct mfg_entry {
  * @ret_addr: the original return address, where execution continues
  * @retval: the function's return value register
  * @depth: the frame index of this call on current's shadow stack
- * @calltime: local_clock() at entry, ns
- * @rettime: local_clock() at return, ns
+ * @calltime: local_clock() at entry, ns; 0 unless a user of this call
+ *            set %MFG_OPS_FL_TIMESTAMPS
+ * @rettime: local_clock() at return, ns; 0 like @calltime
  */
 struct mfg_return {
 	unsigned long func;
@@ -124,6 +125,14 @@ typedef int (*mfg_entry_fn)(const struct mfg_entry *trace, struct mfg_ops *ops,
 typedef void (*mfg_return_fn)(const struct mfg_return *trace, struct mfg_ops *ops,
 			      struct ftrace_regs *fregs);
 
+/*
+ * MFG_OPS_FL_TIMESTAMPS - fill mfg_return.calltime and .rettime. Two clock
+ * reads per call cost about as much as the rest of a traced call, so only
+ * users that want them pay for them.
+ */
+#define MFG_OPS_FL_TIMESTAMPS	0x1UL
+#define MFG_OPS_FL_ALL		MFG_OPS_FL_TIMESTAMPS
+
 /**
  * struct mfg_ops - one mfgraph user
  * @entryfunc: called on entry of each function the user's filter selects;
@@ -131,6 +140,7 @@ typedef void (*mfg_return_fn)(const struct mfg_return *trace, struct mfg_ops *op
  * @retfunc: called on return of each call whose entry asked for it;
  *           NULL makes an entry-only user, which never costs a frame
  * @private: the user's own data
+ * @flags: MFG_OPS_FL_* bits
  * @slot: registry slot, valid while registered (mfgraph's)
  * @filter: the user's filter state (mfgraph's)
  *
@@ -144,6 +154,7 @@ struct mfg_ops {
 #else
 	void *private;
 #endif
+	unsigned long flags;
 	int slot;
 	void *filter;
 };

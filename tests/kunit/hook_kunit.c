@@ -154,6 +154,7 @@ static void mfg_hook_one_user(struct kunit *test)
 	u64 before, after;
 	int r;
 
+	p->ops.flags = MFG_OPS_FL_TIMESTAMPS;
 	mfg_register_probe(test, p);
 	before = local_clock();
 	r = mfg_target_add(2, 3);
@@ -178,6 +179,16 @@ static void mfg_hook_one_user(struct kunit *test)
 	mfg_unregister(&p->ops);
 	KUNIT_EXPECT_EQ(test, mfg_target_add(1, 1), 2);
 	KUNIT_EXPECT_EQ(test, atomic_read(&p->entries), 1);
+
+	/* Without MFG_OPS_FL_TIMESTAMPS no clock is read: the times are 0. */
+	p->ops.flags = 0;
+	KUNIT_ASSERT_EQ(test, mfg_register(&p->ops), 0);
+	KUNIT_EXPECT_EQ(test, mfg_target_add(2, 2), 4);
+	mfg_unregister(&p->ops);
+	KUNIT_EXPECT_EQ(test, atomic_read(&p->returns), 2);
+	KUNIT_EXPECT_EQ(test, p->last_return.retval, 4UL);
+	KUNIT_EXPECT_EQ(test, p->last_return.calltime, 0ULL);
+	KUNIT_EXPECT_EQ(test, p->last_return.rettime, 0ULL);
 }
 
 /* ------------------------------------------------------------ many users */
@@ -757,6 +768,105 @@ static void mfg_hook_task_exit_frees_stack(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&p->returns), 1);
 }
 
+/*
+ * Each CPU caches the last task that found its stack there, by task_struct
+ * address. A task_struct freed and handed to a new task must not find the
+ * dead task's stack: the new task takes a fresh one. Tasks run one after
+ * another on one CPU, so the slab often gives the next one the same
+ * task_struct; under KASAN a stale cache entry would also be a
+ * use-after-free.
+ */
+struct mfg_reuser {
+	struct completion done;
+	struct mfg_probe *probe;
+	struct task_struct *self;
+	unsigned int stacks_during;
+	int result;
+	int untraced;
+};
+
+static int mfg_reuser_fn(void *arg)
+{
+	struct mfg_reuser *r = arg;
+	struct mfg_stats st;
+	int seen = atomic_read(&r->probe->entries);
+
+	r->self = current;
+	/*
+	 * A call runs untraced, by design, when the pool has no stack left
+	 * or the task table no chunk for a new pid range yet: both are
+	 * refilled off the tracing path. Try again after the refill.
+	 */
+	for (;;) {
+		r->result = mfg_target_add(20, 22);
+		if (atomic_read(&r->probe->entries) != seen || ++r->untraced == 100)
+			break;
+		msleep(10);
+	}
+	mfg_get_stats(&st);
+	r->stacks_during = st.stacks_in_use;
+	complete(&r->done);
+	while (!kthread_should_stop())
+		schedule_timeout_interruptible(1);
+	return 0;
+}
+
+/* Wait until the dead tasks' stacks are gone: @want in use. */
+static unsigned int mfg_wait_stacks(unsigned int want)
+{
+	struct mfg_stats st;
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		/* The task_struct, and with it the stack, goes after a grace period. */
+		rcu_barrier();
+		mfg_get_stats(&st);
+		if (st.stacks_in_use == want)
+			break;
+		msleep(10);
+	}
+	return st.stacks_in_use;
+}
+
+static void mfg_hook_task_reuse_gets_fresh_stack(struct kunit *test)
+{
+	unsigned long ip = (unsigned long)mfg_target_add;
+	struct mfg_probe *p = mfg_new_probe(test, &ip, 1);
+	struct task_struct *seen[32] = {};
+	struct mfg_stats before;
+	unsigned int reused = 0, untraced = 0, i, j;
+
+	mfg_register_probe(test, p);
+	mfg_get_stats(&before);
+	for (i = 0; i < ARRAY_SIZE(seen); i++) {
+		struct mfg_reuser r = {};
+		struct task_struct *t;
+
+		init_completion(&r.done);
+		r.probe = p;
+		t = kthread_create(mfg_reuser_fn, &r, "mfg_reuser/%u", i);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+		kthread_bind(t, 0);
+		wake_up_process(t);
+		wait_for_completion(&r.done);
+		kthread_stop(t);
+		KUNIT_ASSERT_EQ(test, mfg_wait_stacks(before.stacks_in_use), before.stacks_in_use);
+		KUNIT_EXPECT_EQ(test, r.result, 42);
+		KUNIT_EXPECT_LT(test, r.untraced, 100);
+		untraced += r.untraced;
+		/* Its own stack, beside any held before, even at a reused address. */
+		KUNIT_EXPECT_EQ(test, r.stacks_during, before.stacks_in_use + 1);
+		for (j = 0; j < i && seen[j] != r.self; j++)
+			;
+		reused += j < i;
+		seen[i] = r.self;
+	}
+	KUNIT_EXPECT_EQ(test, atomic_read(&p->entries), (int)ARRAY_SIZE(seen));
+	KUNIT_EXPECT_EQ(test, atomic_read(&p->returns), (int)ARRAY_SIZE(seen));
+	kunit_info(test, "%u of %zu tasks reused an earlier task_struct; %u calls ran untraced\n",
+		   reused, ARRAY_SIZE(seen), untraced);
+}
+
 /* ------------------------------------------------------------ stress */
 
 #define MFG_CHURN_USERS 4
@@ -926,6 +1036,9 @@ static void mfg_hook_bad_input(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, mfg_register(NULL), -EINVAL);
 	KUNIT_EXPECT_EQ(test, mfg_register(&none), -EINVAL);
+	p->ops.flags = ~MFG_OPS_FL_ALL;
+	KUNIT_EXPECT_EQ(test, mfg_register(&p->ops), -EINVAL);
+	p->ops.flags = 0;
 	mfg_register_probe(test, p);
 	KUNIT_EXPECT_EQ(test, mfg_register(&p->ops), -EBUSY);
 	KUNIT_EXPECT_EQ(test, mfg_set_filter(&none, "mfg_no_such_function", true), -ENOENT);
@@ -959,6 +1072,7 @@ static struct kunit_case mfg_hook_cases[] = {
 	KUNIT_CASE(mfg_hook_irq_nesting),
 	KUNIT_CASE(mfg_hook_nmi_nesting),
 	KUNIT_CASE(mfg_hook_task_exit_frees_stack),
+	KUNIT_CASE(mfg_hook_task_reuse_gets_fresh_stack),
 	KUNIT_CASE_SLOW(mfg_hook_stress),
 	{}
 };
