@@ -370,13 +370,14 @@ extern "C" [[gnu::no_stack_protector]] int mfg_core_entry(const struct mfg_core_
 		mfg_ops *ops = live_user(slot, &gen);
 		if (!ops)
 			continue;
-		if (!frame.open_entry(slot, gen)) {
+		// The frame is open (ok()) and each pass closes its entry.
+		if (!frame.begin_entry(slot, gen)) {
 			count_miss(ctx->cpu, MFG_MISS_OVERFLOW);
 			continue;
 		}
 		const int wants_return = ops->entryfunc ? ops->entryfunc(&trace, ops, fregs) : 1;
 		count(cpu.entries, slot);
-		frame.close_entry(wants_return != 0);
+		frame.end_entry(wants_return != 0);
 	}
 	if (frame.finish()) {
 		note_depth(s->frames.depth());
@@ -426,10 +427,13 @@ extern "C" [[gnu::no_stack_protector]] unsigned long mfg_core_return(const struc
 	if (!s || s->frames.empty())
 		mfg_k_fatal("return trampoline reached with no shadow frame");
 	// Normally the return belongs to the top frame.
-	if (s->frames.top_frame().retp() != frame_key)
+	u32 index = s->frames.depth() - 1;
+	FrameView f = s->frames.frame(index);
+	if (f.retp() != frame_key) {
 		settle_mismatch(ctx, s, frame_key);
-	const u32 index = s->frames.depth() - 1;
-	const FrameView f = s->frames.frame(index);
+		index = s->frames.depth() - 1;
+		f = s->frames.frame(index);
+	}
 
 	const unsigned long ret = f.ret_addr();
 	// Let an unwinder running in a callback find the real caller.

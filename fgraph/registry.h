@@ -136,7 +136,7 @@ u32 dispatch_returns(const FrameView &frame, const Registry<N> &registry, u32 *s
 	u32 delivered = 0;
 	u32 skipped = 0;
 	u32 pos = frame.first_entry();
-	EntryView e;
+	[[gnu::uninitialized]] EntryView e;	// next_entry() fills it
 	// A plain loop, not for_each_entry(): one closure fewer on the
 	// return path keeps the caller's state in registers.
 	while (frame.next_entry(&pos, &e)) {

@@ -326,6 +326,13 @@ public:
 	{
 		if (!open_ || entry_ != kNoEntry)
 			return false;
+		return begin_entry(slot, generation);
+	}
+
+	// open_entry() for a caller that knows the frame is kept open (ok())
+	// and no entry is open: the tracing path's loop over its users.
+	bool begin_entry(u32 slot, u64 generation)
+	{
 		const u32 at = stack_.top();
 		if (!stack_.claim_words(1)) {
 			stack_.refuse();
@@ -356,8 +363,13 @@ public:
 	// Keep the open entry (the user wants its return) or give its words back.
 	void close_entry(bool keep)
 	{
-		if (entry_ == kNoEntry)
-			return;
+		if (entry_ != kNoEntry)
+			end_entry(keep);
+	}
+
+	// close_entry() for a caller that knows an entry is open.
+	void end_entry(bool keep)
+	{
 		if (keep)
 			++entries_;
 		else
