@@ -22,7 +22,7 @@
 //   frame_start[d] -> +---------------------------+
 //                     | ret_addr                  | original return address
 //                     | func                      | the traced function
-//                     | calltime                  | clock at entry, ns
+//                     | calltime                  | clock at entry, ns (0: no user wants times)
 //                     | retp                      | the slot whose return address was swapped
 //                     +---------------------------+
 //                     | index entry of user A     | see IndexEntry below

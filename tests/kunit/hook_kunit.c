@@ -799,9 +799,9 @@ static int mfg_reuser_fn(void *arg)
 	 */
 	for (;;) {
 		r->result = mfg_target_add(20, 22);
-		if (atomic_read(&r->probe->entries) != seen || ++r->untraced == 100)
+		if (atomic_read(&r->probe->entries) != seen || ++r->untraced == 50)
 			break;
-		msleep(10);
+		msleep(20);
 	}
 	mfg_get_stats(&st);
 	r->stacks_during = st.stacks_in_use;
@@ -817,13 +817,13 @@ static unsigned int mfg_wait_stacks(unsigned int want)
 	struct mfg_stats st;
 	int i;
 
-	for (i = 0; i < 500; i++) {
+	for (i = 0; i < 250; i++) {
 		/* The task_struct, and with it the stack, goes after a grace period. */
 		rcu_barrier();
 		mfg_get_stats(&st);
 		if (st.stacks_in_use == want)
 			break;
-		msleep(10);
+		msleep(20);
 	}
 	return st.stacks_in_use;
 }
@@ -852,7 +852,7 @@ static void mfg_hook_task_reuse_gets_fresh_stack(struct kunit *test)
 		kthread_stop(t);
 		KUNIT_ASSERT_EQ(test, mfg_wait_stacks(before.stacks_in_use), before.stacks_in_use);
 		KUNIT_EXPECT_EQ(test, r.result, 42);
-		KUNIT_EXPECT_LT(test, r.untraced, 100);
+		KUNIT_EXPECT_LT(test, r.untraced, 50);
 		untraced += r.untraced;
 		/* Its own stack, beside any held before, even at a reused address. */
 		KUNIT_EXPECT_EQ(test, r.stacks_during, before.stacks_in_use + 1);
