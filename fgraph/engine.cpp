@@ -375,8 +375,8 @@ extern "C" [[gnu::no_stack_protector]] int mfg_core_entry(const struct mfg_core_
 			count_miss(ctx->cpu, MFG_MISS_OVERFLOW);
 			continue;
 		}
-		const int wants_return = ops->entryfunc ? ops->entryfunc(&trace, ops, fregs) : 1;
 		count(cpu.entries, slot);
+		const int wants_return = ops->entryfunc ? ops->entryfunc(&trace, ops, fregs) : 1;
 		frame.end_entry(wants_return != 0);
 	}
 	if (frame.finish()) {
@@ -470,8 +470,9 @@ extern "C" [[gnu::no_stack_protector]] unsigned long mfg_core_return(const struc
 		dispatch.slot = slot;
 		dispatch.data = e.data;
 		dispatch.data_words = e.data_words;
-		ops->retfunc(&trace, ops, fregs);
+		// Counted before the call: fewer values live across it.
 		count(cpu.returns, slot);
+		ops->retfunc(&trace, ops, fregs);
 	});
 	s->dispatch = dispatch.prev;
 	if (stale)
