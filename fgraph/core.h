@@ -21,7 +21,11 @@ extern "C" {
 #define MFG_PID_LIMIT (4L * 1024 * 1024)
 #define MFG_PID_CHUNKS (MFG_PID_LIMIT >> MFG_PID_CHUNK_BITS)
 
-/* Who is running: current, its table key (pid, or -1 - cpu for idle), its CPU. */
+/*
+ * A task and where it runs: the task, its table key (pid, or -1 - cpu for
+ * idle), the CPU. The tracing path and the data API take current only: they
+ * cache current's stack per CPU (see engine.cpp).
+ */
 struct mfg_core_ctx {
 	void *task;
 	long key;
@@ -128,8 +132,9 @@ unsigned int mfg_core_refill_local(unsigned int cpu, void *const *stacks, unsign
 /* How many stacks @cpu's pool lacks. */
 unsigned int mfg_core_pool_want(unsigned int cpu);
 /*
- * @task was freed: unlink its stack. Returns the stack for the glue to free
- * (after a grace period), or NULL. Any context.
+ * @task was freed: unlink its stack and forget it in every CPU's cache.
+ * Returns the stack for the glue to free (after a grace period), or NULL.
+ * Any context.
  */
 void *mfg_core_task_freed(void *task, long key);
 /*
