@@ -81,14 +81,20 @@ static struct ftrace_ops mfg_hook_ops = {
 	.flags = 0,
 };
 
+/* @task's key in the task table: its pid; every CPU's idle task has pid 0, so -1 - cpu. */
+static __always_inline long mfg_task_key(struct task_struct *task)
+{
+	return is_idle_task(task) ? -1L - (long)task_cpu(task) : (long)task->pid;
+}
+
+/* Context: preemption disabled (the RCU state read is the local CPU's). */
 static __always_inline void mfg_ctx_of(struct mfg_core_ctx *ctx, struct task_struct *task,
 				       unsigned int cpu)
 {
 	ctx->task = task;
-	/* Every CPU's idle task has pid 0: give each its own key. */
-	ctx->key = is_idle_task(task) ? -1L - (long)task_cpu(task) : (long)task->pid;
+	ctx->key = mfg_task_key(task);
 	ctx->cpu = cpu;
-	ctx->rcu_watching = rcu_is_watching();
+	ctx->rcu_watching = mfg_rcu_is_watching_here();
 }
 
 /* ------------------------------------------------------------ tracing path */
@@ -229,10 +235,7 @@ static void mfg_free_fn(struct work_struct *work)
 
 static void mfg_task_free_probe(void *data, struct task_struct *task)
 {
-	struct mfg_core_ctx ctx;
-
-	mfg_ctx_of(&ctx, task, raw_smp_processor_id());
-	if (mfg_core_task_freed(task, ctx.key))
+	if (mfg_core_task_freed(task, mfg_task_key(task)))
 		schedule_work(&mfg_free_work);
 }
 
@@ -778,9 +781,17 @@ EXPORT_SYMBOL_GPL(mfg_retrieve_parent_data);
 unsigned long *mfg_task_var(struct mfg_ops *ops)
 {
 	struct mfg_core_ctx ctx;
+	unsigned long *var;
 
+	/*
+	 * Preemption is off in a callback; outside one this keeps the
+	 * per-CPU stack cache written by its own CPU only.
+	 */
+	preempt_disable_notrace();
 	mfg_ctx_current(&ctx);
-	return mfg_core_task_var(&ctx, ops);
+	var = mfg_core_task_var(&ctx, ops);
+	preempt_enable_notrace();
+	return var;
 }
 EXPORT_SYMBOL_GPL(mfg_task_var);
 

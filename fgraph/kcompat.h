@@ -6,6 +6,7 @@
 #ifndef MFG_KCOMPAT_H
 #define MFG_KCOMPAT_H
 
+#include <linux/context_tracking.h>
 #include <linux/export.h>
 #include <linux/ftrace.h>
 #include <linux/list.h>
@@ -95,6 +96,21 @@ corrupt:
 	kvfree(*ips);
 	*ips = NULL;
 	return -EINVAL;
+}
+
+/*
+ * Is RCU watching this CPU? rcu_is_watching() is an out-of-line call that
+ * disables preemption around one per-CPU read; where context tracking
+ * keeps that state (every TREE_RCU kernel), read it inline.
+ * Context: preemption disabled.
+ */
+static __always_inline bool mfg_rcu_is_watching_here(void)
+{
+#ifdef CONFIG_CONTEXT_TRACKING_IDLE
+	return rcu_is_watching_curr_cpu();
+#else
+	return rcu_is_watching();
+#endif
 }
 
 #endif /* MFG_KCOMPAT_H */
