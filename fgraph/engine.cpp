@@ -206,20 +206,6 @@ TaskStack *find_or_take_stack(const mfg_core_ctx *ctx, int *want)
 	return take_stack(ctx, want);
 }
 
-void set_bits(ktl::Atomic<UserMask> &mask, UserMask bits)
-{
-	UserMask m = mask.load_relaxed();
-	while (!mask.compare_exchange(m, m | bits)) {
-	}
-}
-
-void clear_bits(ktl::Atomic<UserMask> &mask, UserMask bits)
-{
-	UserMask m = mask.load_relaxed();
-	while (!mask.compare_exchange(m, m & ~bits)) {
-	}
-}
-
 void note_depth(u32 depth)
 {
 	u32 seen = g_deepest.load_relaxed();
@@ -358,7 +344,7 @@ extern "C" [[gnu::no_stack_protector]] int mfg_core_entry(const struct mfg_core_
 		return want;
 
 	const u64 calltime = returners & g_time_users.load_relaxed() ? mfg_k_clock_ns() : 0;
-	[[gnu::uninitialized]] TaskStack::Frames::Builder frame(s->frames, {*retp, ip, calltime, frame_key});
+	[[gnu::uninitialized]] TaskStack::Frames::Builder frame(s->frames, {trace.ret_addr, ip, calltime, frame_key});
 	if (!frame.ok()) {
 		count_miss(ctx->cpu, MFG_MISS_OVERFLOW);
 		return want;
@@ -596,17 +582,17 @@ extern "C" int mfg_core_claim(struct mfg_ops *ops)
 	}
 	const UserMask bit = UserMask{1} << slot;
 	if (ops->retfunc)
-		set_bits(g_return_users, bit);
+		g_return_users.fetch_or(bit);
 	if (ops->flags & MFG_OPS_FL_TIMESTAMPS)
-		set_bits(g_time_users, bit);
+		g_time_users.fetch_or(bit);
 	return slot;
 }
 
 extern "C" void mfg_core_retire(int slot)
 {
 	g_registry.retire(static_cast<u32>(slot));
-	clear_bits(g_return_users, UserMask{1} << slot);
-	clear_bits(g_time_users, UserMask{1} << slot);
+	g_return_users.fetch_and(~(UserMask{1} << slot));
+	g_time_users.fetch_and(~(UserMask{1} << slot));
 }
 
 extern "C" void mfg_core_release(int slot) { g_registry.release(static_cast<u32>(slot)); }
@@ -740,7 +726,6 @@ extern "C" void mfg_core_stacks_stop(void)
 	StackPool *p = g_pool.load_relaxed();
 	g_tasks.store_release(nullptr);
 	g_pool.store_release(nullptr);
-	uncache(nullptr);
 	TaskTable::destroy(t);
 	StackPool::destroy(p);
 }

@@ -97,6 +97,8 @@ public:
 	void store_relaxed(T v) { __atomic_store_n(&value_, v, __ATOMIC_RELAXED); }
 	void store_release(T v) { __atomic_store_n(&value_, v, __ATOMIC_RELEASE); }
 	T fetch_add(T v) { return __atomic_fetch_add(&value_, v, __ATOMIC_SEQ_CST); }
+	T fetch_or(T v) { return __atomic_fetch_or(&value_, v, __ATOMIC_SEQ_CST); }
+	T fetch_and(T v) { return __atomic_fetch_and(&value_, v, __ATOMIC_SEQ_CST); }
 	bool compare_exchange(T &expected, T desired)
 	{
 		return __atomic_compare_exchange_n(&value_, &expected, desired, false, __ATOMIC_SEQ_CST,

@@ -722,6 +722,23 @@ static void mfg_hook_nmi_nesting(struct kunit *test)
 
 /* ------------------------------------------------------------ task exit */
 
+/* Wait until the dead tasks' stacks are gone: @want in use. */
+static unsigned int mfg_wait_stacks(unsigned int want)
+{
+	struct mfg_stats st;
+	int i;
+
+	for (i = 0; i < 250; i++) {
+		/* The task_struct, and with it the stack, goes after a grace period. */
+		rcu_barrier();
+		mfg_get_stats(&st);
+		if (st.stacks_in_use == want)
+			break;
+		msleep(20);
+	}
+	return st.stacks_in_use;
+}
+
 struct mfg_exiter {
 	struct completion called;
 	struct completion go;
@@ -742,9 +759,8 @@ static void mfg_hook_task_exit_frees_stack(struct kunit *test)
 	unsigned long ip = (unsigned long)mfg_target_add;
 	struct mfg_probe *p = mfg_new_probe(test, &ip, 1);
 	struct mfg_exiter *e = kunit_kzalloc(test, sizeof(*e), GFP_KERNEL);
-	struct mfg_stats before, during, after;
+	struct mfg_stats before, during;
 	struct task_struct *t;
-	int i;
 
 	KUNIT_ASSERT_NOT_NULL(test, e);
 	init_completion(&e->called);
@@ -757,14 +773,7 @@ static void mfg_hook_task_exit_frees_stack(struct kunit *test)
 	mfg_get_stats(&during);
 	KUNIT_EXPECT_EQ(test, during.stacks_in_use, before.stacks_in_use + 1);
 	complete(&e->go);
-	/* The stack goes when the task_struct goes, after an RCU grace period. */
-	for (i = 0; i < 300; i++) {
-		msleep(20);
-		mfg_get_stats(&after);
-		if (after.stacks_in_use == before.stacks_in_use)
-			break;
-	}
-	KUNIT_EXPECT_EQ(test, after.stacks_in_use, before.stacks_in_use);
+	KUNIT_EXPECT_EQ(test, mfg_wait_stacks(before.stacks_in_use), before.stacks_in_use);
 	KUNIT_EXPECT_EQ(test, atomic_read(&p->returns), 1);
 }
 
@@ -809,23 +818,6 @@ static int mfg_reuser_fn(void *arg)
 	while (!kthread_should_stop())
 		schedule_timeout_interruptible(1);
 	return 0;
-}
-
-/* Wait until the dead tasks' stacks are gone: @want in use. */
-static unsigned int mfg_wait_stacks(unsigned int want)
-{
-	struct mfg_stats st;
-	int i;
-
-	for (i = 0; i < 250; i++) {
-		/* The task_struct, and with it the stack, goes after a grace period. */
-		rcu_barrier();
-		mfg_get_stats(&st);
-		if (st.stacks_in_use == want)
-			break;
-		msleep(20);
-	}
-	return st.stacks_in_use;
 }
 
 static void mfg_hook_task_reuse_gets_fresh_stack(struct kunit *test)
