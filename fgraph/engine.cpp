@@ -242,6 +242,18 @@ void call_entry_only(const mfg_core_ctx *ctx, UserMask users, const mfg_entry &t
 	}
 }
 
+// Tell the users in @users that wanted this call's return and got no frame
+// for it, so that they can count what they did not see.
+[[gnu::noinline]] void report_missed(UserMask users, unsigned long ip)
+{
+	for (; users; users &= users - 1) {
+		u64 gen;
+		mfg_ops *ops = live_user(ktl::lowest_bit(users), &gen);
+		if (ops && ops->missfunc)
+			ops->missfunc(ip, ops);
+	}
+}
+
 // Is frame @index of @s swapped (its return slot holds the trampoline)?
 // Yes once built, until its return dispatch starts.
 bool is_swapped(TaskStack *s, u32 index)
@@ -340,13 +352,18 @@ extern "C" [[gnu::no_stack_protector]] int mfg_core_entry(const struct mfg_core_
 		[[gnu::uninitialized]] ActiveStack active(cpu.active, s);
 		call_entry_only(ctx, users & ~returners, trace, fregs);
 	}
-	if (!returners || !s)
+	if (!returners)
 		return want;
+	if (!s) {
+		report_missed(returners, ip);
+		return want;
+	}
 
 	const u64 calltime = returners & g_time_users.load_relaxed() ? mfg_k_clock_ns() : 0;
 	[[gnu::uninitialized]] TaskStack::Frames::Builder frame(s->frames, {trace.ret_addr, ip, calltime, frame_key});
 	if (!frame.ok()) {
 		count_miss(ctx->cpu, MFG_MISS_OVERFLOW);
+		report_missed(returners, ip);
 		return want;
 	}
 	[[gnu::uninitialized]] ActiveStack active(cpu.active, s);
@@ -359,6 +376,8 @@ extern "C" [[gnu::no_stack_protector]] int mfg_core_entry(const struct mfg_core_
 		// The frame is open (ok()) and each pass closes its entry.
 		if (!frame.begin_entry(slot, gen)) {
 			count_miss(ctx->cpu, MFG_MISS_OVERFLOW);
+			if (ops->missfunc)
+				ops->missfunc(ip, ops);
 			continue;
 		}
 		count(cpu.entries, slot);

@@ -73,11 +73,10 @@ static int mfg_users_show(struct seq_file *m, void *unused)
 	for (slot = 0; slot < MFG_MAX_USERS; slot++) {
 		struct mfg_hook_user *u = &st->users[slot];
 
-		if (!u->ops)
+		if (!u->live)
 			continue;
 		seq_printf(m, "%-4d %-10llu %-18ps %-10llu %-10llu ", slot, u->generation,
-			   u->ops->entryfunc ? (void *)u->ops->entryfunc : (void *)u->ops->retfunc,
-			   u->counts.entries, u->counts.returns);
+			   u->entryfunc ?: u->retfunc, u->counts.entries, u->counts.returns);
 		if (u->filter_all)
 			seq_puts(m, "*\n");
 		else

@@ -125,6 +125,21 @@ typedef int (*mfg_entry_fn)(const struct mfg_entry *trace, struct mfg_ops *ops,
 typedef void (*mfg_return_fn)(const struct mfg_return *trace, struct mfg_ops *ops,
 			      struct ftrace_regs *fregs);
 
+/**
+ * typedef mfg_miss_fn - missed-call callback
+ * @func: the traced function (its ftrace location)
+ * @ops: the user
+ *
+ * Called instead of the entry callback when a call of a function the user
+ * selected runs without the user's frame: no shadow stack could be had for
+ * the task, or its shadow stack was full. Not called for calls skipped
+ * because RCU was not watching, tracing was paused, or the call was made
+ * from inside an mfgraph callback (those are counted in struct mfg_stats).
+ *
+ * Context: like the entry callback. Must not sleep.
+ */
+typedef void (*mfg_miss_fn)(unsigned long func, struct mfg_ops *ops);
+
 /*
  * MFG_OPS_FL_TIMESTAMPS - fill mfg_return.calltime and .rettime. Two clock
  * reads per call cost about as much as the rest of a traced call, so only
@@ -141,6 +156,9 @@ typedef void (*mfg_return_fn)(const struct mfg_return *trace, struct mfg_ops *op
  *           NULL makes an entry-only user, which never costs a frame
  * @private: the user's own data
  * @flags: MFG_OPS_FL_* bits
+ * @missfunc: optional; called for each call of a selected function that
+ *            ran without this user's frame (see mfg_miss_fn), so that the
+ *            user can count what it did not see; only for users with @retfunc
  * @slot: registry slot, valid while registered (mfgraph's)
  * @filter: the user's filter state (mfgraph's)
  *
@@ -155,6 +173,7 @@ struct mfg_ops {
 	void *private;
 #endif
 	unsigned long flags;
+	mfg_miss_fn missfunc;
 	int slot;
 	void *filter;
 };

@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-task shadow stacks over their life: the per-CPU pools refilled off the
+ * tracing path, the stacks of exited tasks freed after a grace period, and
+ * the drain that gives every stack back once the last user is gone and no
+ * frame is outstanding.
+ */
+#include <linux/irq_work.h>
+#include <linux/llist.h>
+#include <linux/module.h>
+#include <linux/percpu.h>
+#include <linux/rcupdate.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/tracepoint.h>
+#include <linux/workqueue.h>
+
+#include "hook.h"
+
+/* One per CPU: asks for a pool refill or a task table chunk off the tracing path. */
+struct mfg_cpu_request {
+	struct irq_work irq;
+	struct work_struct work;
+	long chunk_key;
+	unsigned int cpu;
+};
+
+#define MFG_NO_CHUNK LONG_MIN
+
+static bool mfg_started;
+static bool mfg_holds_ref;	/* a module reference while stacks may hold frames */
+static struct tracepoint *mfg_tp_free;
+static DEFINE_PER_CPU(struct mfg_cpu_request, mfg_requests);
+static void mfg_drain_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(mfg_drain_work, mfg_drain_fn);
+static void mfg_free_fn(struct work_struct *work);
+static DECLARE_WORK(mfg_free_work, mfg_free_fn);
+
+/* The tracing path asks: any context, NMI included. */
+void mfg_request(const struct mfg_core_ctx *ctx, int want)
+{
+	struct mfg_cpu_request *req = this_cpu_ptr(&mfg_requests);
+
+	if (want & MFG_WANT_CHUNK)
+		WRITE_ONCE(req->chunk_key, ctx->key);
+	/* irq_work is NMI-safe; the work item it queues may sleep. */
+	irq_work_queue(&req->irq);
+}
+
+static void mfg_request_irq(struct irq_work *irq)
+{
+	struct mfg_cpu_request *req = container_of(irq, struct mfg_cpu_request, irq);
+
+	queue_work_on(req->cpu, system_highpri_wq, &req->work);
+}
+
+static void mfg_request_fn(struct work_struct *work)
+{
+	struct mfg_cpu_request *req = container_of(work, struct mfg_cpu_request, work);
+	void *stacks[8];
+	unsigned int want, got, used, i;
+	long key = xchg(&req->chunk_key, MFG_NO_CHUNK);
+
+	mutex_lock(&mfg_mutex);
+	if (!mfg_started)
+		goto unlock;
+	if (key != MFG_NO_CHUNK && mfg_core_grow(key))
+		pr_warn_ratelimited("mfgraph: no memory for the task table\n");
+	want = min_t(unsigned int, mfg_core_pool_want(req->cpu), ARRAY_SIZE(stacks));
+	for (got = 0; got < want; got++) {
+		stacks[got] = kvzalloc(MFG_SHADOW_STACK_BYTES, GFP_KERNEL);
+		if (!stacks[got])
+			break;
+	}
+	mfg_core_account_stacks(got);
+	/* Pools are only ever filled by their own CPU: see StackPool. */
+	preempt_disable();
+	used = mfg_core_refill_local(smp_processor_id(), stacks, got);
+	preempt_enable();
+	for (i = used; i < got; i++)
+		kvfree(stacks[i]);
+	mfg_core_account_stacks(-(long)(got - used));
+unlock:
+	mutex_unlock(&mfg_mutex);
+}
+
+static void mfg_collect_stack(void *stack, void *arg)
+{
+	/* The stack is unlinked: its first word may carry the list. */
+	llist_add(stack, arg);
+}
+
+/* Reap, wait for every reader, free. Returns the stacks still holding frames. */
+static unsigned int mfg_reap_locked(bool idle_too)
+{
+	LLIST_HEAD(reaped);
+	struct llist_node *node, *next;
+	unsigned int busy;
+
+	busy = mfg_core_reap(mfg_collect_stack, &reaped, idle_too);
+	if (llist_empty(&reaped))
+		return busy;
+	/* The return path reads a stack with preemption disabled. */
+	synchronize_rcu();
+	llist_for_each_safe(node, next, llist_del_all(&reaped)) {
+		kvfree(node);
+		mfg_core_account_stacks(-1);
+	}
+	return busy;
+}
+
+static void mfg_free_fn(struct work_struct *work)
+{
+	mutex_lock(&mfg_mutex);
+	mfg_reap_locked(false);
+	mutex_unlock(&mfg_mutex);
+}
+
+static void mfg_task_free_probe(void *data, struct task_struct *task)
+{
+	if (mfg_core_task_freed(task, mfg_task_key(task)))
+		schedule_work(&mfg_free_work);
+}
+
+static void mfg_find_tracepoint(struct tracepoint *tp, void *priv)
+{
+	if (!strcmp(tp->name, "sched_process_free"))
+		*(struct tracepoint **)priv = tp;
+}
+
+/* Grow the task table for every task alive now; new tasks ask on first use. */
+static int mfg_grow_for_existing_tasks(void)
+{
+	struct task_struct *g, *t;
+	unsigned long *seen;
+	long pid;
+	int ret = 0;
+
+	seen = bitmap_zalloc(MFG_PID_CHUNKS, GFP_KERNEL);
+	if (!seen)
+		return -ENOMEM;
+	rcu_read_lock();
+	for_each_process_thread(g, t)
+		if (t->pid > 0 && t->pid < MFG_PID_LIMIT)
+			__set_bit(t->pid >> MFG_PID_CHUNK_BITS, seen);
+	rcu_read_unlock();
+	for_each_set_bit(pid, seen, MFG_PID_CHUNKS) {
+		ret = mfg_core_grow(pid << MFG_PID_CHUNK_BITS);
+		if (ret)
+			break;
+	}
+	bitmap_free(seen);
+	return ret;
+}
+
+int mfg_start_locked(void)
+{
+	int ret;
+
+	if (mfg_started)
+		return 0;
+	/* The drain of an earlier run may still be pending: it finds users now. */
+	if (mfg_core_stacks_started())
+		goto started;
+	for_each_kernel_tracepoint(mfg_find_tracepoint, &mfg_tp_free);
+	if (!mfg_tp_free) {
+		pr_err("mfgraph: no sched_process_free tracepoint\n");
+		return -ENOENT;
+	}
+	ret = mfg_core_stacks_start(nr_cpu_ids);
+	if (ret)
+		return ret;
+	ret = mfg_grow_for_existing_tasks();
+	if (!ret)
+		ret = tracepoint_probe_register(mfg_tp_free, mfg_task_free_probe, NULL);
+	if (ret) {
+		mfg_core_stacks_stop();
+		return ret;
+	}
+started:
+	/*
+	 * Tasks may hold frames that return into our trampoline until the
+	 * drain has seen every stack empty: stay loaded until then.
+	 */
+	if (!mfg_holds_ref) {
+		__module_get(THIS_MODULE);
+		mfg_holds_ref = true;
+	}
+	mfg_started = true;
+	return 0;
+}
+
+/*
+ * With no user and the hook off, free every stack that holds no frame. Once
+ * none holds one, nothing can return into the trampoline any more: stop
+ * watching tasks and drop the module reference. Returns whether that point
+ * was reached.
+ */
+static bool mfg_drain_locked(void)
+{
+	if (mfg_started || !mfg_core_stacks_started())
+		return true;
+	if (mfg_reap_locked(true))
+		return false;
+	tracepoint_probe_unregister(mfg_tp_free, mfg_task_free_probe, NULL);
+	tracepoint_synchronize_unregister();
+	mfg_reap_locked(true);
+	mfg_core_stacks_stop();
+	mfg_holds_ref = false;
+	/*
+	 * Our caller is mfgraph code: the unregistration of a client that
+	 * still holds mfgraph through its symbols, or the drain work, which
+	 * mfg_exit() flushes. Either way the module outlives this put.
+	 */
+	module_put(THIS_MODULE);
+	return true;
+}
+
+static void mfg_drain_fn(struct work_struct *work)
+{
+	mutex_lock(&mfg_mutex);
+	/* Tasks still sleep in traced calls: look again later. */
+	if (!mfg_drain_locked())
+		schedule_delayed_work(&mfg_drain_work, HZ / 10);
+	mutex_unlock(&mfg_mutex);
+}
+
+/* The last user left: the hook is off. Give the stacks back when they drain. */
+void mfg_stop_locked(void)
+{
+	mfg_started = false;
+	if (!mfg_drain_locked())
+		mod_delayed_work(system_wq, &mfg_drain_work, HZ / 10);
+}
+
+
+void mfg_lifecycle_init(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct mfg_cpu_request *req = per_cpu_ptr(&mfg_requests, cpu);
+
+		init_irq_work(&req->irq, mfg_request_irq);
+		INIT_WORK(&req->work, mfg_request_fn);
+		req->chunk_key = MFG_NO_CHUNK;
+		req->cpu = cpu;
+	}
+}
+
+void mfg_lifecycle_exit(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		irq_work_sync(&per_cpu_ptr(&mfg_requests, cpu)->irq);
+		cancel_work_sync(&per_cpu_ptr(&mfg_requests, cpu)->work);
+	}
+	cancel_delayed_work_sync(&mfg_drain_work);
+	cancel_work_sync(&mfg_free_work);
+	mutex_lock(&mfg_mutex);
+	if (mfg_core_stacks_started()) {
+		/* Only when load failed half way: nothing can hold frames. */
+		mfg_reap_locked(true);
+		mfg_core_stacks_stop();
+	}
+	mutex_unlock(&mfg_mutex);
+}
