@@ -13,6 +13,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/printk.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/version.h>
 
@@ -110,6 +111,20 @@ static __always_inline bool mfg_rcu_is_watching_here(void)
 	return rcu_is_watching_curr_cpu();
 #else
 	return rcu_is_watching();
+#endif
+}
+
+/*
+ * Has @task's graph tracing been paused (pause_graph_tracing(): around
+ * suspend to RAM and hibernation, where return addresses must not change)?
+ * The kernel's graph tracer then pushes no frame; neither do we.
+ */
+static __always_inline bool mfg_graph_paused(struct task_struct *task)
+{
+#ifdef CONFIG_FUNCTION_GRAPH_TRACER
+	return unlikely(atomic_read(&task->tracing_graph_pause));
+#else
+	return false;
 #endif
 }
 

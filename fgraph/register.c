@@ -28,6 +28,10 @@ int mfg_register(struct mfg_ops *ops)
 		pr_err("mfgraph: register: unknown flags %#lx\n", ops->flags & ~MFG_OPS_FL_ALL);
 		return -EINVAL;
 	}
+	if (mfg_core_killed()) {
+		pr_err("mfgraph: register: tracing was stopped after an internal error (see the log); reload mfgraph\n");
+		return -EIO;
+	}
 	mutex_lock(&mfg_mutex);
 	if (mfg_is_registered(ops)) {
 		pr_err("mfgraph: register: already registered (slot %d)\n", ops->slot);
