@@ -42,6 +42,8 @@ enum mfg_core_want {
 void mfg_core_kill(const char *why);
 /* Whether mfg_core_kill() was called. */
 bool mfg_core_killed(void);
+/* Undo mfg_core_kill(); no user registered (serialised; tests only). */
+void mfg_core_revive(void);
 
 /* The glue allocated (n > 0) or freed (n < 0) n task stacks. */
 void mfg_core_account_stacks(long n);

@@ -682,6 +682,13 @@ extern "C" void mfg_core_kill(const char *why)
 
 extern "C" bool mfg_core_killed(void) { return g_killed.load_acquire(); }
 
+extern "C" void mfg_core_revive(void)
+{
+	// The last unregistration freed the map the kill took down.
+	if (!g_killed_map.load_relaxed())
+		g_killed.store_release(false);
+}
+
 extern "C" void mfg_core_free_map(void *map) { FuncMap::destroy(static_cast<FuncMap *>(map)); }
 
 extern "C" unsigned int mfg_core_map_size(void)

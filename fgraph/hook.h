@@ -76,6 +76,8 @@ struct mfg_hook_stats {
 
 /* May sleep. */
 void mfg_hook_stats(struct mfg_hook_stats *st);
+/* For mfgraph's own tests (MFGRAPH_INTERNAL): undo a kill, no user left. */
+int mfg_test_revive(void);
 
 int mfg_hook_init(void);
 void mfg_hook_exit(void);

@@ -129,3 +129,21 @@ void mfg_hook_stats(struct mfg_hook_stats *st)
 	}
 	mutex_unlock(&mfg_mutex);
 }
+
+/*
+ * For mfgraph's own tests: lift the stop of mfg_core_kill() once no user is
+ * left, as a reload of the module would.
+ */
+int mfg_test_revive(void)
+{
+	int ret = 0;
+
+	mutex_lock(&mfg_mutex);
+	if (mfg_nr_users)
+		ret = -EBUSY;
+	else
+		mfg_core_revive();
+	mutex_unlock(&mfg_mutex);
+	return ret;
+}
+EXPORT_SYMBOL_MFG_INTERNAL(mfg_test_revive);
