@@ -203,7 +203,6 @@ void mfg_stop_locked(void)
 		mod_delayed_work(system_wq, &mfg_drain_work, HZ / 10);
 }
 
-
 void mfg_lifecycle_init(void)
 {
 	int cpu;

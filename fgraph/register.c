@@ -10,7 +10,7 @@
 
 #include "hook.h"
 
-DEFINE_MUTEX(mfg_mutex);
+DEFINE_MUTEX(mfg_mutex);	/* registration, filters, lifecycle */
 struct mfg_ops *mfg_users[MFG_MAX_USERS];
 unsigned int mfg_nr_users;
 
@@ -104,7 +104,6 @@ unlock:
 	mutex_unlock(&mfg_mutex);
 }
 EXPORT_SYMBOL_GPL(mfg_unregister);
-
 
 void mfg_hook_stats(struct mfg_hook_stats *st)
 {

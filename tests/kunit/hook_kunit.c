@@ -807,9 +807,8 @@ static int mfg_reuser_fn(void *arg)
 
 	r->self = current;
 	/*
-	 * A call runs untraced, by design, when the pool has no stack left
-	 * or the task table no chunk for a new pid range yet: both are
-	 * refilled off the tracing path. Try again after the refill.
+	 * A call runs untraced, by design, when the pool has no stack left:
+	 * it is refilled off the tracing path. Try again after the refill.
 	 */
 	for (;;) {
 		r->result = mfg_target_add(20, 22);
