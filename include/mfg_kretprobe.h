@@ -14,12 +14,13 @@
  * data_size is at most MFG_KRETPROBE_INLINE_DATA bytes and the records of
  * the function's probes fit in one frame's MFG_MAX_DATA_WORDS words, as
  * decided when the probe registers; otherwise it uses the pool.
+
  */
 #ifndef MFG_KRETPROBE_H
 #define MFG_KRETPROBE_H
 
+#include <linux/compiler.h>
 #include <linux/list.h>
-#include <linux/objpool.h>
 #include <linux/ptrace.h>
 #include <linux/types.h>
 
@@ -29,6 +30,7 @@
 #define MFG_KRETPROBE_INLINE_DATA 64
 
 struct mfg_kretprobe;
+struct mfg_krp_pool;
 struct task_struct;
 
 /**
@@ -43,7 +45,7 @@ struct mfg_kretprobe_instance {
 	unsigned long ret_addr;
 	struct task_struct *task;
 	/* private: */
-	struct objpool_head *pool;	/* NULL when the instance is inline */
+	struct mfg_krp_pool *pool;	/* NULL when the instance is inline */
 	/* public: */
 	char data[];
 };
@@ -87,7 +89,7 @@ struct mfg_kretprobe {
 	int maxactive;
 	int nmissed;
 	/* private: */
-	struct list_head node;
+	struct list_head node;		/* on its function's probes */
 	struct mfg_krp_func *func;
 	unsigned long ip;
 	u64 serial;
@@ -95,8 +97,22 @@ struct mfg_kretprobe {
 	bool disabled;
 	bool inline_instance;
 	unsigned int record_words;
-	struct objpool_head *pool;
+	struct mfg_krp_pool *pool;
 	unsigned long __percpu *hits;
+};
+
+/**
+ * struct mfg_kretprobe_stats - the instance pools mfg_kretprobe holds
+ * @pools: pools allocated: those of registered probes that need one, and
+ *         those of probes gone since whose calls are still in flight
+ * @instances: the instances in those pools
+ * @retired_pools: of @pools, those of probes gone since, kept until the
+ *                 last of their calls returns or no return can come
+ */
+struct mfg_kretprobe_stats {
+	unsigned int pools;
+	unsigned int instances;
+	unsigned int retired_pools;
 };
 
 /**
@@ -159,5 +175,14 @@ int mfg_disable_kretprobe(struct mfg_kretprobe *rp);
  * Return: 0, or -EINVAL when @rp is not registered.
  */
 int mfg_enable_kretprobe(struct mfg_kretprobe *rp);
+
+/**
+ * mfg_kretprobe_get_stats() - what mfg_kretprobe holds
+ * @st: filled in, once every pool freed by a return that came back has
+ *      been released
+ *
+ * Context: process context, may sleep.
+ */
+void mfg_kretprobe_get_stats(struct mfg_kretprobe_stats *st);
 
 #endif /* MFG_KRETPROBE_H */

@@ -18,11 +18,20 @@
  * on the function: serials are never reused, so a probe that unregistered,
  * or the same structure registered again, never sees an old call's return.
  *
+ * Pools: a probe whose instance does not fit the frame takes it from its
+ * objpool. When the probe goes, its pool is retired: the instances still out
+ * belong to calls in flight, and each comes back through the return path,
+ * which counts it down (no lock, no free there). A retired pool is freed in
+ * process context when its count reaches zero, or, whatever its count, as
+ * soon as mfgraph no longer calls us: once mfg_unregister() returns no return
+ * callback of ours runs again, so no instance can come back.
+ *
  * Only the public mfgraph API is used.
  */
 #include <linux/debugfs.h>
 #include <linux/ftrace.h>
 #include <linux/hashtable.h>
+#include <linux/irq_work.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/objpool.h>
@@ -31,6 +40,7 @@
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 
 #include <mfgraph.h>
 #include <mfg_kretprobe.h>
@@ -48,11 +58,43 @@ struct mfg_krp_func {
 	struct rcu_head rcu;
 };
 
+/* The instances of a probe that does not keep them on the shadow stack. */
+struct mfg_krp_pool {
+	struct objpool_head head;
+	int nr;				/* instances */
+	/*
+	 * Retired pools: instances still out. The return path counts down
+	 * before the probe's unregistration counts up (see
+	 * mfg_krp_retire_pool()), so it only reaches 0 once retired.
+	 */
+	atomic_t pending;
+	struct list_head retired;	/* on mfg_krp_retired; mfg_krp_mutex */
+};
+
 static DEFINE_MUTEX(mfg_krp_mutex);
 static DEFINE_HASHTABLE(mfg_krp_funcs, 7);
 static unsigned int mfg_krp_nr_funcs;
 static u64 mfg_krp_serial;
 static struct dentry *mfg_krp_debugfs;
+/* Retired pools with instances out (see mfg_krp_retire_pool()). */
+static LIST_HEAD(mfg_krp_retired);
+/* What mfg_kretprobe_get_stats() reports; mfg_krp_mutex. */
+static unsigned int mfg_krp_nr_pools, mfg_krp_nr_instances, mfg_krp_nr_retired;
+
+/*
+ * A return that gives back a retired pool's last instance cannot free it
+ * there (any context, NMI included): it queues this irq_work, which queues
+ * the work that frees it.
+ */
+static void mfg_krp_reap_fn(struct work_struct *work);
+static DECLARE_WORK(mfg_krp_reap_work, mfg_krp_reap_fn);
+
+static void mfg_krp_reap_irq(struct irq_work *work)
+{
+	schedule_work(&mfg_krp_reap_work);
+}
+
+static DEFINE_IRQ_WORK(mfg_krp_reap_irq_work, mfg_krp_reap_irq);
 
 static int mfg_krp_entry(const struct mfg_entry *trace, struct mfg_ops *ops,
 			 struct ftrace_regs *fregs);
@@ -138,7 +180,7 @@ static int mfg_krp_entry(const struct mfg_entry *trace, struct mfg_ops *ops,
 			ri = (struct mfg_kretprobe_instance *)(rec + 1);
 			ri->pool = NULL;
 		} else {
-			ri = objpool_pop(rp->pool);
+			ri = objpool_pop(&rp->pool->head);
 			if (!ri) {
 				rec[0] = rp->record_words;	/* skipped */
 				mfg_krp_missed(rp);
@@ -157,7 +199,7 @@ static int mfg_krp_entry(const struct mfg_entry *trace, struct mfg_ops *ops,
 			if (rp->entry_handler(ri, regs)) {
 				/* As in the kernel: no return handler for this call. */
 				if (ri->pool)
-					objpool_push(ri, ri->pool);
+					objpool_push(ri, &ri->pool->head);
 				rec[0] = rp->record_words;	/* skipped */
 				continue;
 			}
@@ -241,41 +283,128 @@ static void mfg_krp_return(const struct mfg_return *trace, struct mfg_ops *ops,
 			}
 			rp->handler(ri, &regs);
 		}
-		if (ri->pool) {
-			/* A pool of a probe gone since is freed with its last instance. */
-			if (rp)
-				objpool_push(ri, ri->pool);
-			else
-				objpool_drop(ri, ri->pool);
-		}
+		if (!ri->pool)
+			continue;
+		if (rp)
+			objpool_push(ri, &ri->pool->head);
+		else if (atomic_dec_and_test(&ri->pool->pending))
+			/* The retired pool's last instance: free it, not here. */
+			irq_work_queue(&mfg_krp_reap_irq_work);
 	}
 }
 
 /* ------------------------------------------------------------ registration */
 
-static int mfg_krp_pool_release(struct objpool_head *head, void *context)
-{
-	kfree(head);
-	return 0;
-}
-
 static int mfg_krp_make_pool(struct mfg_kretprobe *rp)
 {
 	int n = rp->maxactive > 0 ? rp->maxactive : max(10, 2 * (int)num_possible_cpus());
-	struct objpool_head *pool = kzalloc(sizeof(*pool), GFP_KERNEL);
+	struct mfg_krp_pool *pool = kzalloc(sizeof(*pool), GFP_KERNEL);
 	int ret;
 
+	lockdep_assert_held(&mfg_krp_mutex);
 	if (!pool)
 		return -ENOMEM;
-	ret = objpool_init(pool, n, sizeof(struct mfg_kretprobe_instance) + rp->data_size,
-			   GFP_KERNEL, NULL, NULL, mfg_krp_pool_release);
+	ret = objpool_init(&pool->head, n, sizeof(struct mfg_kretprobe_instance) + rp->data_size,
+			   GFP_KERNEL, NULL, NULL, NULL);
 	if (ret) {
 		kfree(pool);
 		return ret;
 	}
+	pool->nr = n;
+	atomic_set(&pool->pending, 0);
+	mfg_krp_nr_pools++;
+	mfg_krp_nr_instances += n;
 	rp->pool = pool;
 	rp->maxactive = n;
 	return 0;
+}
+
+/* Free @pool, whichever of its instances are out: none can come back. */
+static void mfg_krp_free_pool(struct mfg_krp_pool *pool)
+{
+	lockdep_assert_held(&mfg_krp_mutex);
+	mfg_krp_nr_pools--;
+	mfg_krp_nr_instances -= pool->nr;
+	objpool_free(&pool->head);
+	kfree(pool);
+}
+
+/*
+ * @pool's probe is gone, and a grace period has passed since it left its
+ * function's list: no entry takes an instance from @pool any more, and no
+ * return gives one back (a return finds the probe's serial gone and only
+ * counts @pool->pending down). The instances still out belong to calls in
+ * flight: free @pool now if none is, else when the last comes back or when
+ * mfgraph stops calling us, whichever is first.
+ */
+static void mfg_krp_retire_pool(struct mfg_krp_pool *pool)
+{
+	int out = pool->nr;
+
+	lockdep_assert_held(&mfg_krp_mutex);
+	while (objpool_pop(&pool->head))
+		out--;
+	/* Returns since the probe left may have counted down already. */
+	if (atomic_add_return(out, &pool->pending) == 0) {
+		mfg_krp_free_pool(pool);
+		return;
+	}
+	list_add_tail(&pool->retired, &mfg_krp_retired);
+	mfg_krp_nr_retired++;
+}
+
+/*
+ * Free the retired pools whose instances all came back, or, with @all
+ * (mfgraph no longer calls us: no instance can come back), every one.
+ */
+static void mfg_krp_reap_locked(bool all)
+{
+	struct mfg_krp_pool *pool, *tmp;
+
+	lockdep_assert_held(&mfg_krp_mutex);
+	list_for_each_entry_safe(pool, tmp, &mfg_krp_retired, retired) {
+		if (!all && atomic_read(&pool->pending))
+			continue;
+		list_del(&pool->retired);
+		mfg_krp_nr_retired--;
+		mfg_krp_free_pool(pool);
+	}
+}
+
+static void mfg_krp_reap_fn(struct work_struct *work)
+{
+	mutex_lock(&mfg_krp_mutex);
+	mfg_krp_reap_locked(false);
+	mutex_unlock(&mfg_krp_mutex);
+}
+
+/*
+ * Take @rp off its function, and the function off the filter when it has no
+ * probe left. Readers may still walk @rp->node until a grace period passes.
+ *
+ * Return: true when that was our last function and mfgraph no longer calls
+ * us (mfg_unregister() returned).
+ */
+static bool mfg_krp_detach(struct mfg_kretprobe *rp)
+{
+	struct mfg_krp_func *f = rp->func;
+	int ret;
+
+	lockdep_assert_held(&mfg_krp_mutex);
+	list_del_rcu(&rp->node);
+	f->words -= rp->record_words;
+	rp->func = NULL;
+	if (!list_empty(&f->probes))
+		return false;
+	hash_del_rcu(&f->node);
+	ret = mfg_set_filter_ips(&mfg_krp_ops, &f->ip, 1, true, false);
+	if (ret)
+		pr_err("mfg_kretprobe: %ps stays in the filter: error %d\n", (void *)f->ip, ret);
+	kfree_rcu(f, rcu);
+	if (--mfg_krp_nr_funcs)
+		return false;
+	mfg_unregister(&mfg_krp_ops);
+	return true;
 }
 
 static int mfg_krp_check(struct mfg_kretprobe *rp)
@@ -389,8 +518,9 @@ free_hits:
 	free_percpu(rp->hits);
 	rp->hits = NULL;
 free_pool:
+	/* Never on a function's list with mfgraph calling us: all in. */
 	if (rp->pool)
-		objpool_fini(rp->pool);
+		mfg_krp_free_pool(rp->pool);
 	rp->pool = NULL;
 free_func:
 	kfree(fresh);
@@ -403,7 +533,7 @@ EXPORT_SYMBOL_GPL(mfg_register_kretprobe);
 /* See include/mfg_kretprobe.h. */
 void mfg_unregister_kretprobe(struct mfg_kretprobe *rp)
 {
-	struct mfg_krp_func *f;
+	bool user_gone;
 
 	if (!rp)
 		return;
@@ -413,16 +543,7 @@ void mfg_unregister_kretprobe(struct mfg_kretprobe *rp)
 		mutex_unlock(&mfg_krp_mutex);
 		return;
 	}
-	f = rp->func;
-	list_del_rcu(&rp->node);
-	f->words -= rp->record_words;
-	if (list_empty(&f->probes)) {
-		hash_del_rcu(&f->node);
-		mfg_set_filter_ips(&mfg_krp_ops, &f->ip, 1, true, false);
-		if (!--mfg_krp_nr_funcs)
-			mfg_unregister(&mfg_krp_ops);
-		kfree_rcu(f, rcu);
-	}
+	user_gone = mfg_krp_detach(rp);
 	/*
 	 * Handlers run inside mfgraph callbacks, with preemption disabled:
 	 * after a grace period none can still be in @rp, and every later
@@ -430,7 +551,9 @@ void mfg_unregister_kretprobe(struct mfg_kretprobe *rp)
 	 */
 	synchronize_rcu();
 	if (rp->pool)
-		objpool_fini(rp->pool);
+		mfg_krp_retire_pool(rp->pool);
+	if (user_gone)
+		mfg_krp_reap_locked(true);
 	rp->pool = NULL;
 	free_percpu(rp->hits);
 	rp->hits = NULL;
@@ -495,31 +618,52 @@ int mfg_enable_kretprobe(struct mfg_kretprobe *rp)
 }
 EXPORT_SYMBOL_GPL(mfg_enable_kretprobe);
 
+/* ------------------------------------------------------------ statistics */
+
+/* See include/mfg_kretprobe.h. */
+void mfg_kretprobe_get_stats(struct mfg_kretprobe_stats *st)
+{
+	/* Let every free that a return asked for happen first. */
+	irq_work_sync(&mfg_krp_reap_irq_work);
+	flush_work(&mfg_krp_reap_work);
+	mutex_lock(&mfg_krp_mutex);
+	st->pools = mfg_krp_nr_pools;
+	st->instances = mfg_krp_nr_instances;
+	st->retired_pools = mfg_krp_nr_retired;
+	mutex_unlock(&mfg_krp_mutex);
+}
+EXPORT_SYMBOL_GPL(mfg_kretprobe_get_stats);
+
 /* ------------------------------------------------------------ debugfs */
+
+static void mfg_krp_show_probe(struct seq_file *m, struct mfg_kretprobe *rp)
+{
+	unsigned long hits = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		hits += *per_cpu_ptr(rp->hits, cpu);
+	seq_printf(m, "%-32ps %-10lu %-10d ", (void *)rp->ip, hits, READ_ONCE(rp->nmissed));
+	if (rp->inline_instance)
+		seq_printf(m, "shadow stack (%u words)", rp->record_words);
+	else
+		seq_printf(m, "pool of %d", rp->maxactive);
+	seq_puts(m, READ_ONCE(rp->disabled) ? " [disabled]\n" : "\n");
+}
 
 static int mfg_krp_show(struct seq_file *m, void *unused)
 {
 	struct mfg_kretprobe *rp;
 	struct mfg_krp_func *f;
-	unsigned long hits;
-	int bkt, cpu;
+	int bkt;
 
 	seq_puts(m, "function                         hits       missed     instances\n");
 	mutex_lock(&mfg_krp_mutex);
-	hash_for_each(mfg_krp_funcs, bkt, f, node) {
-		list_for_each_entry(rp, &f->probes, node) {
-			hits = 0;
-			for_each_possible_cpu(cpu)
-				hits += *per_cpu_ptr(rp->hits, cpu);
-			seq_printf(m, "%-32ps %-10lu %-10d ", (void *)f->ip, hits,
-				   READ_ONCE(rp->nmissed));
-			if (rp->inline_instance)
-				seq_printf(m, "shadow stack (%u words)", rp->record_words);
-			else
-				seq_printf(m, "pool of %d", rp->maxactive);
-			seq_puts(m, READ_ONCE(rp->disabled) ? " [disabled]\n" : "\n");
-		}
-	}
+	hash_for_each(mfg_krp_funcs, bkt, f, node)
+		list_for_each_entry(rp, &f->probes, node)
+			mfg_krp_show_probe(m, rp);
+	seq_printf(m, "pools: %u (retired %u), instances: %u\n", mfg_krp_nr_pools,
+		   mfg_krp_nr_retired, mfg_krp_nr_instances);
 	mutex_unlock(&mfg_krp_mutex);
 	return 0;
 }
@@ -542,6 +686,14 @@ static void __exit mfg_krp_exit(void)
 	debugfs_remove(mfg_krp_debugfs);
 	/* Every user of ours holds us loaded while it has probes. */
 	WARN_ON(mfg_krp_nr_funcs);
+	/* mfgraph no longer calls us: nothing queues a reap after these. */
+	irq_work_sync(&mfg_krp_reap_irq_work);
+	cancel_work_sync(&mfg_krp_reap_work);
+	mutex_lock(&mfg_krp_mutex);
+	if (!mfg_krp_nr_funcs)
+		mfg_krp_reap_locked(true);
+	mutex_unlock(&mfg_krp_mutex);
+	mfg_free_filter(&mfg_krp_ops);
 }
 
 module_init(mfg_krp_init);
