@@ -74,8 +74,9 @@ typedef int (*mfg_kretprobe_handler_t)(struct mfg_kretprobe_instance *ri, struct
  * @data_size: bytes of per-call data in each instance
  * @maxactive: instances in the pool of a probe that needs one (0: the
  *             kernel's default, max(10, 2 x possible CPUs))
- * @nmissed: calls whose return this probe missed (pool empty, or no room
- *           on the task's shadow stack)
+ * @nmissed: calls this probe missed: its pool was empty, or mfgraph had no
+ *           frame for the call (no shadow stack for the task, or no room
+ *           left on it)
  *
  * Zero-initialise the structure; the fields after @nmissed are mfg_kretprobe's.
  */

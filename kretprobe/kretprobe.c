@@ -100,10 +100,12 @@ static int mfg_krp_entry(const struct mfg_entry *trace, struct mfg_ops *ops,
 			 struct ftrace_regs *fregs);
 static void mfg_krp_return(const struct mfg_return *trace, struct mfg_ops *ops,
 			   struct ftrace_regs *fregs);
+static void mfg_krp_miss(unsigned long func, struct mfg_ops *ops);
 
 static struct mfg_ops mfg_krp_ops = {
 	.entryfunc = mfg_krp_entry,
 	.retfunc = mfg_krp_return,
+	.missfunc = mfg_krp_miss,
 };
 
 static struct mfg_krp_func *mfg_krp_find(unsigned long ip)
@@ -210,6 +212,24 @@ static int mfg_krp_entry(const struct mfg_entry *trace, struct mfg_ops *ops,
 	}
 out:
 	return want;
+}
+
+/*
+ * A call of a probed function ran without a frame for us (no shadow stack
+ * for the task, or no room on it): every enabled probe of it missed it.
+ */
+static void mfg_krp_miss(unsigned long func, struct mfg_ops *ops)
+{
+	struct mfg_kretprobe *rp;
+	struct mfg_krp_func *f;
+
+	/* Preemption is disabled: the RCU read side (see mfg_krp_entry()). */
+	f = mfg_krp_find(func);
+	if (!f)
+		return;
+	list_for_each_entry_rcu(rp, &f->probes, node)
+		if (!READ_ONCE(rp->disabled))
+			mfg_krp_missed(rp);
 }
 
 /* The return-time pt_regs a kretprobe handler expects. */

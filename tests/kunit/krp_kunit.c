@@ -6,7 +6,8 @@
  * the nested case), and what the mfgraph design adds: several probes on one
  * function with inline and pooled instances, no misses for inline probes
  * under any concurrency next to the kernel's kretprobe, no stale returns,
- * and no pool kept once no call can give its instances back.
+ * no pool kept once no call can give its instances back, and a miss counted
+ * for every call mfgraph had no frame for.
  */
 #include <kunit/test.h>
 #include <linux/atomic.h>
@@ -594,6 +595,67 @@ static void krp_unregister_all_in_flight(struct kunit *test)
 	krp_expect_pools(test, &base, 0, 0, "at the end");
 }
 
+/* ------------------------------------------------------------ misses */
+
+static atomic_t krp_deep_entries, krp_deep_returns;
+
+static int krp_deep_entry(struct mfg_kretprobe_instance *ri, struct pt_regs *regs)
+{
+	atomic_inc(&krp_deep_entries);
+	return 0;
+}
+
+static int krp_deep_return(struct mfg_kretprobe_instance *ri, struct pt_regs *regs)
+{
+	atomic_inc(&krp_deep_returns);
+	return 0;
+}
+
+static void krp_filler_return(const struct mfg_return *trace, struct mfg_ops *ops,
+			      struct ftrace_regs *fregs)
+{
+}
+
+/*
+ * Recursion deeper than the shadow stack holds: the calls that got no frame
+ * ran untraced, and nmissed counts each of them, as the kernel's kretprobe
+ * counts a call it could not probe. A second mfgraph user wants every
+ * return too, so frames keep coming after the probe's own data no longer
+ * fits, until mfgraph has no room for a frame at all.
+ */
+static void krp_nmissed_no_frame(struct kunit *test)
+{
+	struct mfg_kretprobe rp = {
+		.symbol_name = "krp_target_recurse", .entry_handler = krp_deep_entry,
+		.handler = krp_deep_return, .data_size = sizeof(u64),
+	};
+	struct mfg_ops *filler = kunit_kzalloc(test, sizeof(*filler), GFP_KERNEL);
+	struct mfg_core_info info;
+	int calls;
+
+	KUNIT_ASSERT_NOT_NULL(test, filler);
+	filler->retfunc = krp_filler_return;
+	mfg_get_core_info(&info);
+	/* A frame holds at least its header: never more than max_depth frames. */
+	calls = info.max_depth + 16;
+	atomic_set(&krp_deep_entries, 0);
+	atomic_set(&krp_deep_returns, 0);
+	KUNIT_ASSERT_EQ(test, mfg_set_filter(filler, "krp_target_recurse", true), 0);
+	KUNIT_ASSERT_EQ(test, mfg_register(filler), 0);
+	KUNIT_ASSERT_EQ(test, mfg_register_kretprobe(&rp), 0);
+	KUNIT_EXPECT_TRUE(test, rp.inline_instance);
+	KUNIT_EXPECT_EQ(test, krp_target_recurse(calls - 1), calls);
+	mfg_unregister_kretprobe(&rp);
+	mfg_unregister(filler);
+	mfg_free_filter(filler);
+	kunit_info(test, "%d calls, max_depth %u: %d entries, %d returns, %d missed\n", calls,
+		   info.max_depth, atomic_read(&krp_deep_entries),
+		   atomic_read(&krp_deep_returns), rp.nmissed);
+	KUNIT_EXPECT_GT(test, rp.nmissed, 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&krp_deep_entries) + rp.nmissed, calls);
+	KUNIT_EXPECT_EQ(test, atomic_read(&krp_deep_returns), atomic_read(&krp_deep_entries));
+}
+
 /* ------------------------------------------------------------ bad input */
 
 static void krp_bad_input(struct kunit *test)
@@ -641,6 +703,7 @@ static struct kunit_case krp_cases[] = {
 	KUNIT_CASE(krp_unregister_in_flight),
 	KUNIT_CASE(krp_unregister_in_flight_others),
 	KUNIT_CASE(krp_unregister_all_in_flight),
+	KUNIT_CASE(krp_nmissed_no_frame),
 	KUNIT_CASE(krp_bad_input),
 	{}
 };
