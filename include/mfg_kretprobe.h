@@ -14,7 +14,10 @@
  * data_size is at most MFG_KRETPROBE_INLINE_DATA bytes and the records of
  * the function's probes fit in one frame's MFG_MAX_DATA_WORDS words, as
  * decided when the probe registers; otherwise it uses the pool.
-
+ *
+ * A probe on a function of a module that unloads is gone, as the kernel's
+ * kprobe_gone() says: its handlers never run again, a module loaded later
+ * at that address is not probed, and it still has to be unregistered.
  */
 #ifndef MFG_KRETPROBE_H
 #define MFG_KRETPROBE_H
@@ -91,16 +94,32 @@ struct mfg_kretprobe {
 	int nmissed;
 	/* private: */
 	struct list_head node;		/* on its function's probes */
+	struct list_head gone_node;	/* on the gone probes, once gone */
 	struct mfg_krp_func *func;
 	unsigned long ip;
 	u64 serial;
 	bool registered;
 	bool disabled;
+	bool gone;
 	bool inline_instance;
 	unsigned int record_words;
 	struct mfg_krp_pool *pool;
 	unsigned long __percpu *hits;
 };
+
+/**
+ * mfg_kretprobe_gone() - whether a probe's function went with its module
+ * @rp: a registered probe
+ *
+ * A gone probe never runs its handlers again; unregister it as usual.
+ *
+ * Context: any.
+ * Return: true once the module holding the probed function began to unload.
+ */
+static inline bool mfg_kretprobe_gone(const struct mfg_kretprobe *rp)
+{
+	return READ_ONCE(rp->gone);
+}
 
 /**
  * struct mfg_kretprobe_stats - the instance pools mfg_kretprobe holds
@@ -134,7 +153,8 @@ int mfg_register_kretprobe(struct mfg_kretprobe *rp);
  *
  * When this returns no handler of @rp runs or will run, even for calls in
  * flight: @rp may be freed and its module unloaded. A probe registered at
- * the same address later never sees those calls' returns.
+ * the same address later never sees those calls' returns. A gone probe
+ * (see mfg_kretprobe_gone()) unregisters like any other.
  *
  * Context: process context, may sleep.
  */
@@ -173,7 +193,7 @@ int mfg_disable_kretprobe(struct mfg_kretprobe *rp);
  * @rp: a registered probe
  *
  * Context: process context.
- * Return: 0, or -EINVAL when @rp is not registered.
+ * Return: 0, or -EINVAL when @rp is not registered or is gone.
  */
 int mfg_enable_kretprobe(struct mfg_kretprobe *rp);
 

@@ -26,6 +26,10 @@
  * soon as mfgraph no longer calls us: once mfg_unregister() returns no return
  * callback of ours runs again, so no instance can come back.
  *
+ * Module unload: a module notifier marks the probes on a going module's
+ * functions gone (as the kernel's kprobe_gone()), takes them off their
+ * functions and the filter, and keeps them on a list until unregistered.
+ *
  * Only the public mfgraph API is used.
  */
 #include <linux/debugfs.h>
@@ -78,6 +82,8 @@ static u64 mfg_krp_serial;
 static struct dentry *mfg_krp_debugfs;
 /* Retired pools with instances out (see mfg_krp_retire_pool()). */
 static LIST_HEAD(mfg_krp_retired);
+/* Registered probes whose function went with its module. */
+static LIST_HEAD(mfg_krp_gone);
 /* What mfg_kretprobe_get_stats() reports; mfg_krp_mutex. */
 static unsigned int mfg_krp_nr_pools, mfg_krp_nr_instances, mfg_krp_nr_retired;
 
@@ -400,12 +406,14 @@ static void mfg_krp_reap_fn(struct work_struct *work)
 
 /*
  * Take @rp off its function, and the function off the filter when it has no
- * probe left. Readers may still walk @rp->node until a grace period passes.
+ * probe left; @going: its module is going, and mfgraph may have dropped it
+ * from our filter already. Readers may still walk @rp->node until a grace
+ * period passes.
  *
  * Return: true when that was our last function and mfgraph no longer calls
  * us (mfg_unregister() returned).
  */
-static bool mfg_krp_detach(struct mfg_kretprobe *rp)
+static bool mfg_krp_detach(struct mfg_kretprobe *rp, bool going)
 {
 	struct mfg_krp_func *f = rp->func;
 	int ret;
@@ -418,7 +426,7 @@ static bool mfg_krp_detach(struct mfg_kretprobe *rp)
 		return false;
 	hash_del_rcu(&f->node);
 	ret = mfg_set_filter_ips(&mfg_krp_ops, &f->ip, 1, true, false);
-	if (ret)
+	if (ret && !(going && ret == -ENOENT))
 		pr_err("mfg_kretprobe: %ps stays in the filter: error %d\n", (void *)f->ip, ret);
 	kfree_rcu(f, rcu);
 	if (--mfg_krp_nr_funcs)
@@ -514,6 +522,7 @@ int mfg_register_kretprobe(struct mfg_kretprobe *rp)
 	rp->serial = ++mfg_krp_serial;
 	rp->nmissed = 0;
 	WRITE_ONCE(rp->disabled, false);
+	WRITE_ONCE(rp->gone, false);
 	f->words += rp->record_words;
 	list_add_tail_rcu(&rp->node, &f->probes);
 	if (fresh) {
@@ -563,17 +572,22 @@ void mfg_unregister_kretprobe(struct mfg_kretprobe *rp)
 		mutex_unlock(&mfg_krp_mutex);
 		return;
 	}
-	user_gone = mfg_krp_detach(rp);
-	/*
-	 * Handlers run inside mfgraph callbacks, with preemption disabled:
-	 * after a grace period none can still be in @rp, and every later
-	 * return finds its serial gone.
-	 */
-	synchronize_rcu();
-	if (rp->pool)
-		mfg_krp_retire_pool(rp->pool);
-	if (user_gone)
-		mfg_krp_reap_locked(true);
+	if (rp->gone) {
+		/* Detached, and its pool retired, when its module went. */
+		list_del(&rp->gone_node);
+	} else {
+		user_gone = mfg_krp_detach(rp, false);
+		/*
+		 * Handlers run inside mfgraph callbacks, with preemption
+		 * disabled: after a grace period none can still be in @rp,
+		 * and every later return finds its serial gone.
+		 */
+		synchronize_rcu();
+		if (rp->pool)
+			mfg_krp_retire_pool(rp->pool);
+		if (user_gone)
+			mfg_krp_reap_locked(true);
+	}
 	rp->pool = NULL;
 	free_percpu(rp->hits);
 	rp->hits = NULL;
@@ -616,10 +630,16 @@ static int mfg_krp_set_disabled(struct mfg_kretprobe *rp, bool disabled)
 	int ret = 0;
 
 	mutex_lock(&mfg_krp_mutex);
-	if (rp && rp->registered)
-		WRITE_ONCE(rp->disabled, disabled);
-	else
+	if (!rp || !rp->registered) {
 		ret = -EINVAL;
+	} else if (!disabled && rp->gone) {
+		/* As the kernel's enable_kprobe(): its function is no more. */
+		pr_err("mfg_kretprobe: enable: %s went with its module\n",
+		       rp->symbol_name ?: "the probed function");
+		ret = -EINVAL;
+	} else {
+		WRITE_ONCE(rp->disabled, disabled);
+	}
 	mutex_unlock(&mfg_krp_mutex);
 	return ret;
 }
@@ -637,6 +657,60 @@ int mfg_enable_kretprobe(struct mfg_kretprobe *rp)
 	return mfg_krp_set_disabled(rp, false);
 }
 EXPORT_SYMBOL_GPL(mfg_enable_kretprobe);
+
+/* ------------------------------------------------------------ module unload */
+
+/*
+ * A module goes (or, MODULE_STATE_LIVE, drops its init text): the probes on
+ * its functions are gone, as kprobes_module_callback() makes them. Take them
+ * off their functions and the filter while ftrace still knows the addresses
+ * (it forgets them right after this notification), so that a module loaded
+ * later at the same place is never probed; everything else goes on.
+ */
+static int mfg_krp_module_callback(struct notifier_block *nb, unsigned long val, void *data)
+{
+	struct module *mod = data;
+	struct mfg_kretprobe *rp;
+	struct mfg_krp_func *f;
+	struct hlist_node *tmp;
+	bool user_gone = false, any = false, last;
+	int bkt;
+
+	if (val != MODULE_STATE_GOING && val != MODULE_STATE_LIVE)
+		return NOTIFY_DONE;
+	mutex_lock(&mfg_krp_mutex);
+	hash_for_each_safe(mfg_krp_funcs, bkt, tmp, f, node) {
+		if (!within_module_init(f->ip, mod) &&
+		    !(val == MODULE_STATE_GOING && within_module_core(f->ip, mod)))
+			continue;
+		/* The last detach frees @f (after a grace period): do not look at it after. */
+		do {
+			rp = list_first_entry(&f->probes, struct mfg_kretprobe, node);
+			last = list_is_singular(&f->probes);
+			WRITE_ONCE(rp->gone, true);
+			user_gone |= mfg_krp_detach(rp, true);
+			list_add_tail(&rp->gone_node, &mfg_krp_gone);
+			any = true;
+		} while (!last);
+	}
+	if (any) {
+		/* No entry or return path can be in the gone probes after this. */
+		synchronize_rcu();
+		list_for_each_entry(rp, &mfg_krp_gone, gone_node) {
+			if (rp->pool)
+				mfg_krp_retire_pool(rp->pool);
+			rp->pool = NULL;
+		}
+		if (user_gone)
+			mfg_krp_reap_locked(true);
+	}
+	mutex_unlock(&mfg_krp_mutex);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block mfg_krp_module_nb = {
+	.notifier_call = mfg_krp_module_callback,
+};
 
 /* ------------------------------------------------------------ statistics */
 
@@ -656,18 +730,24 @@ EXPORT_SYMBOL_GPL(mfg_kretprobe_get_stats);
 
 /* ------------------------------------------------------------ debugfs */
 
-static void mfg_krp_show_probe(struct seq_file *m, struct mfg_kretprobe *rp)
+static void mfg_krp_show_probe(struct seq_file *m, struct mfg_kretprobe *rp, const char *name)
 {
 	unsigned long hits = 0;
 	int cpu;
 
 	for_each_possible_cpu(cpu)
 		hits += *per_cpu_ptr(rp->hits, cpu);
-	seq_printf(m, "%-32ps %-10lu %-10d ", (void *)rp->ip, hits, READ_ONCE(rp->nmissed));
+	if (name)
+		seq_printf(m, "%-32s ", name);
+	else
+		seq_printf(m, "%-32ps ", (void *)rp->ip);
+	seq_printf(m, "%-10lu %-10d ", hits, READ_ONCE(rp->nmissed));
 	if (rp->inline_instance)
 		seq_printf(m, "shadow stack (%u words)", rp->record_words);
 	else
 		seq_printf(m, "pool of %d", rp->maxactive);
+	if (rp->gone)
+		seq_puts(m, " [gone]");
 	seq_puts(m, READ_ONCE(rp->disabled) ? " [disabled]\n" : "\n");
 }
 
@@ -681,7 +761,10 @@ static int mfg_krp_show(struct seq_file *m, void *unused)
 	mutex_lock(&mfg_krp_mutex);
 	hash_for_each(mfg_krp_funcs, bkt, f, node)
 		list_for_each_entry(rp, &f->probes, node)
-			mfg_krp_show_probe(m, rp);
+			mfg_krp_show_probe(m, rp, NULL);
+	/* Their address may hold another module's code now: print no symbol of it. */
+	list_for_each_entry(rp, &mfg_krp_gone, gone_node)
+		mfg_krp_show_probe(m, rp, rp->symbol_name ?: "(address)");
 	seq_printf(m, "pools: %u (retired %u), instances: %u\n", mfg_krp_nr_pools,
 		   mfg_krp_nr_retired, mfg_krp_nr_instances);
 	mutex_unlock(&mfg_krp_mutex);
@@ -691,9 +774,15 @@ DEFINE_SHOW_ATTRIBUTE(mfg_krp);
 
 static int __init mfg_krp_init(void)
 {
-	struct dentry *dir = debugfs_lookup("mfgraph", NULL);
+	struct dentry *dir;
+	int ret = register_module_notifier(&mfg_krp_module_nb);
 
+	if (ret) {
+		pr_err("mfg_kretprobe: cannot watch module unloads: error %d\n", ret);
+		return ret;
+	}
 	/* mfgraph creates its directory; we only add a file to it. */
+	dir = debugfs_lookup("mfgraph", NULL);
 	if (!IS_ERR_OR_NULL(dir)) {
 		mfg_krp_debugfs = debugfs_create_file("kretprobes", 0444, dir, NULL, &mfg_krp_fops);
 		dput(dir);
@@ -704,8 +793,9 @@ static int __init mfg_krp_init(void)
 static void __exit mfg_krp_exit(void)
 {
 	debugfs_remove(mfg_krp_debugfs);
+	unregister_module_notifier(&mfg_krp_module_nb);
 	/* Every user of ours holds us loaded while it has probes. */
-	WARN_ON(mfg_krp_nr_funcs);
+	WARN_ON(mfg_krp_nr_funcs || !list_empty(&mfg_krp_gone));
 	/* mfgraph no longer calls us: nothing queues a reap after these. */
 	irq_work_sync(&mfg_krp_reap_irq_work);
 	cancel_work_sync(&mfg_krp_reap_work);
