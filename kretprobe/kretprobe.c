@@ -84,6 +84,18 @@ static struct dentry *mfg_krp_debugfs;
 static LIST_HEAD(mfg_krp_retired);
 /* Registered probes whose function went with its module. */
 static LIST_HEAD(mfg_krp_gone);
+/*
+ * The text of modules that went lately (mfg_krp_mutex). ftrace keeps a going
+ * module's functions until after every GOING notification: a probe that
+ * registers on one after ours must be refused, or nothing would mark it gone.
+ * An entry is cleared when a module comes at that place; it is overwritten
+ * only after as many other modules went.
+ */
+#define MFG_KRP_GONE_TEXTS 16
+static struct mfg_krp_text {
+	unsigned long start, end;
+} mfg_krp_gone_text[MFG_KRP_GONE_TEXTS];
+static unsigned int mfg_krp_gone_next;
 /* What mfg_kretprobe_get_stats() reports; mfg_krp_mutex. */
 static unsigned int mfg_krp_nr_pools, mfg_krp_nr_instances, mfg_krp_nr_retired;
 
@@ -435,6 +447,50 @@ static bool mfg_krp_detach(struct mfg_kretprobe *rp, bool going)
 	return true;
 }
 
+/* ------------------------------------------------------------ gone modules */
+
+static bool mfg_krp_text_gone(unsigned long ip)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&mfg_krp_mutex);
+	for (i = 0; i < MFG_KRP_GONE_TEXTS; i++)
+		if (ip - mfg_krp_gone_text[i].start <
+		    mfg_krp_gone_text[i].end - mfg_krp_gone_text[i].start)
+			return true;
+	return false;
+}
+
+static void mfg_krp_text_went(const struct module *mod, enum mod_mem_type type)
+{
+	struct mfg_krp_text *t = &mfg_krp_gone_text[mfg_krp_gone_next];
+
+	lockdep_assert_held(&mfg_krp_mutex);
+	if (!mod->mem[type].size)
+		return;
+	t->start = (unsigned long)mod->mem[type].base;
+	t->end = t->start + mod->mem[type].size;
+	mfg_krp_gone_next = (mfg_krp_gone_next + 1) % MFG_KRP_GONE_TEXTS;
+}
+
+/* @mod comes: what went at its place is gone for good. */
+static void mfg_krp_text_comes(const struct module *mod)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&mfg_krp_mutex);
+	for (i = 0; i < MFG_KRP_GONE_TEXTS; i++) {
+		struct mfg_krp_text *t = &mfg_krp_gone_text[i];
+
+		for_each_mod_mem_type(type) {
+			unsigned long base = (unsigned long)mod->mem[type].base;
+
+			if (t->start < base + mod->mem[type].size && base < t->end)
+				*t = (struct mfg_krp_text){};
+		}
+	}
+}
+
 static int mfg_krp_check(struct mfg_kretprobe *rp)
 {
 	if (!rp) {
@@ -476,6 +532,11 @@ int mfg_register_kretprobe(struct mfg_kretprobe *rp)
 	if (rp->registered) {
 		pr_err("mfg_kretprobe: %ps is probed by this probe already\n", (void *)ip);
 		ret = -EBUSY;
+		goto unlock;
+	}
+	if (mfg_krp_text_gone(ip)) {
+		pr_err("mfg_kretprobe: %ps: its module is going\n", (void *)ip);
+		ret = -ENOENT;
 		goto unlock;
 	}
 	f = mfg_krp_find(ip);
@@ -664,8 +725,8 @@ EXPORT_SYMBOL_GPL(mfg_enable_kretprobe);
  * A module goes (or, MODULE_STATE_LIVE, drops its init text): the probes on
  * its functions are gone, as kprobes_module_callback() makes them. Take them
  * off their functions and the filter while ftrace still knows the addresses
- * (it forgets them right after this notification), so that a module loaded
- * later at the same place is never probed; everything else goes on.
+ * (it forgets them right after the GOING notifications), so that a module
+ * loaded later at the same place is never probed; everything else goes on.
  */
 static int mfg_krp_module_callback(struct notifier_block *nb, unsigned long val, void *data)
 {
@@ -676,9 +737,19 @@ static int mfg_krp_module_callback(struct notifier_block *nb, unsigned long val,
 	bool user_gone = false, any = false, last;
 	int bkt;
 
+	if (val == MODULE_STATE_COMING) {
+		mutex_lock(&mfg_krp_mutex);
+		mfg_krp_text_comes(mod);
+		mutex_unlock(&mfg_krp_mutex);
+		return NOTIFY_DONE;
+	}
 	if (val != MODULE_STATE_GOING && val != MODULE_STATE_LIVE)
 		return NOTIFY_DONE;
 	mutex_lock(&mfg_krp_mutex);
+	/* Refuse new probes there from now on (see mfg_krp_gone_text). */
+	if (val == MODULE_STATE_GOING)
+		mfg_krp_text_went(mod, MOD_TEXT);
+	mfg_krp_text_went(mod, MOD_INIT_TEXT);
 	hash_for_each_safe(mfg_krp_funcs, bkt, tmp, f, node) {
 		if (!within_module_init(f->ip, mod) &&
 		    !(val == MODULE_STATE_GOING && within_module_core(f->ip, mod)))

@@ -5,11 +5,15 @@
  * of mfg_krp_target (one with inline instances, one with a pool) and a
  * kernel function that stays (module parameter "other"), then reports in
  * read-only parameters how many returns each probe saw and, in "gone", which
- * of them are gone (Y or N for inline, pooled, other).
+ * of them are gone (Y or N for inline, pooled, other). When mfg_krp_target
+ * goes, after mfg_kretprobe heard of it, it tries to probe the going module
+ * once more; "late" holds what that registration returned.
  */
 #include <linux/atomic.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/notifier.h>
+#include <linux/string.h>
 #include <linux/sysfs.h>
 
 #include <mfg_kretprobe.h>
@@ -74,6 +78,35 @@ static const struct kernel_param_ops krp_gone_gone_ops = {
 module_param_cb(gone, &krp_gone_gone_ops, NULL, 0444);
 MODULE_PARM_DESC(gone, "Y or N for the inline, the pooled and the other probe");
 
+/*
+ * A probe registered while mfg_krp_target goes, after mfg_kretprobe's own
+ * notification and before ftrace forgets the module's functions: it must
+ * be refused, as nothing would mark it gone.
+ */
+static struct krp_gone_probe krp_gone_late = { .rp = {
+	.symbol_name = "krp_mod_target_inline", .handler = krp_gone_return,
+} };
+
+static int krp_gone_late_ret = 1;	/* 1: not tried */
+module_param_named(late, krp_gone_late_ret, int, 0444);
+MODULE_PARM_DESC(late, "what registering a probe on mfg_krp_target as it went returned");
+
+static int krp_gone_module_callback(struct notifier_block *nb, unsigned long val, void *data)
+{
+	struct module *mod = data;
+
+	if (val == MODULE_STATE_GOING && !strcmp(mod->name, "mfg_krp_target") &&
+	    krp_gone_late_ret == 1)
+		krp_gone_late_ret = mfg_register_kretprobe(&krp_gone_late.rp);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block krp_gone_module_nb = {
+	.notifier_call = krp_gone_module_callback,
+	/* After mfg_kretprobe's (priority 0): its notification is past. */
+	.priority = -1,
+};
+
 static struct mfg_kretprobe *krp_gone_rps[KRP_GONE_N] = {
 	&krp_gone_probes[KRP_GONE_INLINE].rp,
 	&krp_gone_probes[KRP_GONE_POOLED].rp,
@@ -82,12 +115,23 @@ static struct mfg_kretprobe *krp_gone_rps[KRP_GONE_N] = {
 
 static int __init krp_gone_init(void)
 {
+	int ret;
+
 	krp_gone_probes[KRP_GONE_OTHER].rp.symbol_name = other;
-	return mfg_register_kretprobes(krp_gone_rps, KRP_GONE_N);
+	ret = mfg_register_kretprobes(krp_gone_rps, KRP_GONE_N);
+	if (ret)
+		return ret;
+	ret = register_module_notifier(&krp_gone_module_nb);
+	if (ret)
+		mfg_unregister_kretprobes(krp_gone_rps, KRP_GONE_N);
+	return ret;
 }
 
 static void __exit krp_gone_exit(void)
 {
+	unregister_module_notifier(&krp_gone_module_nb);
+	if (!krp_gone_late_ret)
+		mfg_unregister_kretprobe(&krp_gone_late.rp);
 	mfg_unregister_kretprobes(krp_gone_rps, KRP_GONE_N);
 	pr_info("mfg_krp_gone_test: returns %d %d %d, missed %d %d %d\n",
 		atomic_read(&krp_gone_probes[0].returns), atomic_read(&krp_gone_probes[1].returns),

@@ -1,8 +1,9 @@
 # Scenario: a module unloads while mfg_kretprobes sit on its functions. As
 # the kernel does for kprobes (kprobe_gone), those probes are gone: they
 # never fire again, not even for a module loaded later at the same address;
-# the other probes keep firing; unregistering them later is clean; and the
-# module loaded again can be probed anew.
+# a probe registering while the module goes is refused; the other probes
+# keep firing; unregistering them later is clean; and the module loaded
+# again can be probed anew.
 gone=/sys/module/mfg_krp_gone_test/parameters
 target=/sys/module/mfg_krp_target/parameters
 krp=/sys/kernel/debug/mfgraph/kretprobes
@@ -19,6 +20,7 @@ cat $krp
 step "rmmod mfg_krp_target with its functions probed" rmmod mfg_krp_target
 cat $krp
 step "its probes are gone, the other is not" test "$(cat $gone/gone)" = YYN
+step "a probe registering as the module went was refused (-ENOENT)" test "$(cat $gone/late)" = -2
 step "debugfs lists them as gone" \
 	test "$(grep -cE '^krp_mod_target_(inline|pooled) .*\[gone\]$' $krp)" = 2
 step "the gone pooled probe's pool is freed" grep -qE '^pools: 0 ' $krp
