@@ -14,12 +14,16 @@
  * data_size is at most MFG_KRETPROBE_INLINE_DATA bytes and the records of
  * the function's probes fit in one frame's MFG_MAX_DATA_WORDS words, as
  * decided when the probe registers; otherwise it uses the pool.
+ *
+ * A probe on a function of a module that unloads is gone, as the kernel's
+ * kprobe_gone() says: its handlers never run again, a module loaded later
+ * at that address is not probed, and it still has to be unregistered.
  */
 #ifndef MFG_KRETPROBE_H
 #define MFG_KRETPROBE_H
 
+#include <linux/compiler.h>
 #include <linux/list.h>
-#include <linux/objpool.h>
 #include <linux/ptrace.h>
 #include <linux/types.h>
 
@@ -29,6 +33,7 @@
 #define MFG_KRETPROBE_INLINE_DATA 64
 
 struct mfg_kretprobe;
+struct mfg_krp_pool;
 struct task_struct;
 
 /**
@@ -43,7 +48,7 @@ struct mfg_kretprobe_instance {
 	unsigned long ret_addr;
 	struct task_struct *task;
 	/* private: */
-	struct objpool_head *pool;	/* NULL when the instance is inline */
+	struct mfg_krp_pool *pool;	/* NULL when the instance is inline */
 	/* public: */
 	char data[];
 };
@@ -72,8 +77,9 @@ typedef int (*mfg_kretprobe_handler_t)(struct mfg_kretprobe_instance *ri, struct
  * @data_size: bytes of per-call data in each instance
  * @maxactive: instances in the pool of a probe that needs one (0: the
  *             kernel's default, max(10, 2 x possible CPUs))
- * @nmissed: calls whose return this probe missed (pool empty, or no room
- *           on the task's shadow stack)
+ * @nmissed: calls this probe missed: its pool was empty, or mfgraph had no
+ *           frame for the call (no shadow stack for the task, or no room
+ *           left on it)
  *
  * Zero-initialise the structure; the fields after @nmissed are mfg_kretprobe's.
  */
@@ -87,16 +93,46 @@ struct mfg_kretprobe {
 	int maxactive;
 	int nmissed;
 	/* private: */
-	struct list_head node;
+	struct list_head node;		/* on its function's probes */
+	struct list_head gone_node;	/* on the gone probes, once gone */
 	struct mfg_krp_func *func;
 	unsigned long ip;
 	u64 serial;
 	bool registered;
 	bool disabled;
+	bool gone;
 	bool inline_instance;
 	unsigned int record_words;
-	struct objpool_head *pool;
+	struct mfg_krp_pool *pool;
 	unsigned long __percpu *hits;
+};
+
+/**
+ * mfg_kretprobe_gone() - whether a probe's function went with its module
+ * @rp: a registered probe
+ *
+ * A gone probe never runs its handlers again; unregister it as usual.
+ *
+ * Context: any.
+ * Return: true once the module holding the probed function began to unload.
+ */
+static inline bool mfg_kretprobe_gone(const struct mfg_kretprobe *rp)
+{
+	return READ_ONCE(rp->gone);
+}
+
+/**
+ * struct mfg_kretprobe_stats - the instance pools mfg_kretprobe holds
+ * @pools: pools allocated: those of registered probes that need one, and
+ *         those of probes gone since whose calls are still in flight
+ * @instances: the instances in those pools
+ * @retired_pools: of @pools, those of probes gone since, kept until the
+ *                 last of their calls returns or no return can come
+ */
+struct mfg_kretprobe_stats {
+	unsigned int pools;
+	unsigned int instances;
+	unsigned int retired_pools;
 };
 
 /**
@@ -117,7 +153,8 @@ int mfg_register_kretprobe(struct mfg_kretprobe *rp);
  *
  * When this returns no handler of @rp runs or will run, even for calls in
  * flight: @rp may be freed and its module unloaded. A probe registered at
- * the same address later never sees those calls' returns.
+ * the same address later never sees those calls' returns. A gone probe
+ * (see mfg_kretprobe_gone()) unregisters like any other.
  *
  * Context: process context, may sleep.
  */
@@ -156,8 +193,17 @@ int mfg_disable_kretprobe(struct mfg_kretprobe *rp);
  * @rp: a registered probe
  *
  * Context: process context.
- * Return: 0, or -EINVAL when @rp is not registered.
+ * Return: 0, or -EINVAL when @rp is not registered or is gone.
  */
 int mfg_enable_kretprobe(struct mfg_kretprobe *rp);
+
+/**
+ * mfg_kretprobe_get_stats() - what mfg_kretprobe holds
+ * @st: filled in, once every pool freed by a return that came back has
+ *      been released
+ *
+ * Context: process context, may sleep.
+ */
+void mfg_kretprobe_get_stats(struct mfg_kretprobe_stats *st);
 
 #endif /* MFG_KRETPROBE_H */

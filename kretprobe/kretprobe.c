@@ -18,11 +18,24 @@
  * on the function: serials are never reused, so a probe that unregistered,
  * or the same structure registered again, never sees an old call's return.
  *
+ * Pools: a probe whose instance does not fit the frame takes it from its
+ * objpool. When the probe goes, its pool is retired: the instances still out
+ * belong to calls in flight, and each comes back through the return path,
+ * which counts it down (no lock, no free there). A retired pool is freed in
+ * process context when its count reaches zero, or, whatever its count, as
+ * soon as mfgraph no longer calls us: once mfg_unregister() returns no return
+ * callback of ours runs again, so no instance can come back.
+ *
+ * Module unload: a module notifier marks the probes on a going module's
+ * functions gone (as the kernel's kprobe_gone()), takes them off their
+ * functions and the filter, and keeps them on a list until unregistered.
+ *
  * Only the public mfgraph API is used.
  */
 #include <linux/debugfs.h>
 #include <linux/ftrace.h>
 #include <linux/hashtable.h>
+#include <linux/irq_work.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/objpool.h>
@@ -31,6 +44,7 @@
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 
 #include <mfgraph.h>
 #include <mfg_kretprobe.h>
@@ -48,20 +62,68 @@ struct mfg_krp_func {
 	struct rcu_head rcu;
 };
 
+/* The instances of a probe that does not keep them on the shadow stack. */
+struct mfg_krp_pool {
+	struct objpool_head head;
+	int nr;				/* instances */
+	/*
+	 * Retired pools: instances still out. The return path counts down
+	 * before the probe's unregistration counts up (see
+	 * mfg_krp_retire_pool()), so it only reaches 0 once retired.
+	 */
+	atomic_t pending;
+	struct list_head retired;	/* on mfg_krp_retired; mfg_krp_mutex */
+};
+
 static DEFINE_MUTEX(mfg_krp_mutex);
 static DEFINE_HASHTABLE(mfg_krp_funcs, 7);
 static unsigned int mfg_krp_nr_funcs;
 static u64 mfg_krp_serial;
 static struct dentry *mfg_krp_debugfs;
+/* Retired pools with instances out (see mfg_krp_retire_pool()). */
+static LIST_HEAD(mfg_krp_retired);
+/* Registered probes whose function went with its module. */
+static LIST_HEAD(mfg_krp_gone);
+/*
+ * The text of modules that went lately (mfg_krp_mutex). ftrace keeps a going
+ * module's functions until after every GOING notification: a probe that
+ * registers on one after ours must be refused, or nothing would mark it gone.
+ * An entry is cleared when a module comes at that place; it is overwritten
+ * only after as many other modules went.
+ */
+#define MFG_KRP_GONE_TEXTS 16
+static struct mfg_krp_text {
+	unsigned long start, end;
+} mfg_krp_gone_text[MFG_KRP_GONE_TEXTS];
+static unsigned int mfg_krp_gone_next;
+/* What mfg_kretprobe_get_stats() reports; mfg_krp_mutex. */
+static unsigned int mfg_krp_nr_pools, mfg_krp_nr_instances, mfg_krp_nr_retired;
+
+/*
+ * A return that gives back a retired pool's last instance cannot free it
+ * there (any context, NMI included): it queues this irq_work, which queues
+ * the work that frees it.
+ */
+static void mfg_krp_reap_fn(struct work_struct *work);
+static DECLARE_WORK(mfg_krp_reap_work, mfg_krp_reap_fn);
+
+static void mfg_krp_reap_irq(struct irq_work *work)
+{
+	schedule_work(&mfg_krp_reap_work);
+}
+
+static DEFINE_IRQ_WORK(mfg_krp_reap_irq_work, mfg_krp_reap_irq);
 
 static int mfg_krp_entry(const struct mfg_entry *trace, struct mfg_ops *ops,
 			 struct ftrace_regs *fregs);
 static void mfg_krp_return(const struct mfg_return *trace, struct mfg_ops *ops,
 			   struct ftrace_regs *fregs);
+static void mfg_krp_miss(unsigned long func, struct mfg_ops *ops);
 
 static struct mfg_ops mfg_krp_ops = {
 	.entryfunc = mfg_krp_entry,
 	.retfunc = mfg_krp_return,
+	.missfunc = mfg_krp_miss,
 };
 
 static struct mfg_krp_func *mfg_krp_find(unsigned long ip)
@@ -138,7 +200,7 @@ static int mfg_krp_entry(const struct mfg_entry *trace, struct mfg_ops *ops,
 			ri = (struct mfg_kretprobe_instance *)(rec + 1);
 			ri->pool = NULL;
 		} else {
-			ri = objpool_pop(rp->pool);
+			ri = objpool_pop(&rp->pool->head);
 			if (!ri) {
 				rec[0] = rp->record_words;	/* skipped */
 				mfg_krp_missed(rp);
@@ -157,7 +219,7 @@ static int mfg_krp_entry(const struct mfg_entry *trace, struct mfg_ops *ops,
 			if (rp->entry_handler(ri, regs)) {
 				/* As in the kernel: no return handler for this call. */
 				if (ri->pool)
-					objpool_push(ri, ri->pool);
+					objpool_push(ri, &ri->pool->head);
 				rec[0] = rp->record_words;	/* skipped */
 				continue;
 			}
@@ -168,6 +230,24 @@ static int mfg_krp_entry(const struct mfg_entry *trace, struct mfg_ops *ops,
 	}
 out:
 	return want;
+}
+
+/*
+ * A call of a probed function ran without a frame for us (no shadow stack
+ * for the task, or no room on it): every enabled probe of it missed it.
+ */
+static void mfg_krp_miss(unsigned long func, struct mfg_ops *ops)
+{
+	struct mfg_kretprobe *rp;
+	struct mfg_krp_func *f;
+
+	/* Preemption is disabled: the RCU read side (see mfg_krp_entry()). */
+	f = mfg_krp_find(func);
+	if (!f)
+		return;
+	list_for_each_entry_rcu(rp, &f->probes, node)
+		if (!READ_ONCE(rp->disabled))
+			mfg_krp_missed(rp);
 }
 
 /* The return-time pt_regs a kretprobe handler expects. */
@@ -241,41 +321,174 @@ static void mfg_krp_return(const struct mfg_return *trace, struct mfg_ops *ops,
 			}
 			rp->handler(ri, &regs);
 		}
-		if (ri->pool) {
-			/* A pool of a probe gone since is freed with its last instance. */
-			if (rp)
-				objpool_push(ri, ri->pool);
-			else
-				objpool_drop(ri, ri->pool);
-		}
+		if (!ri->pool)
+			continue;
+		if (rp)
+			objpool_push(ri, &ri->pool->head);
+		else if (atomic_dec_and_test(&ri->pool->pending))
+			/* The retired pool's last instance: free it, not here. */
+			irq_work_queue(&mfg_krp_reap_irq_work);
 	}
 }
 
 /* ------------------------------------------------------------ registration */
 
-static int mfg_krp_pool_release(struct objpool_head *head, void *context)
-{
-	kfree(head);
-	return 0;
-}
-
 static int mfg_krp_make_pool(struct mfg_kretprobe *rp)
 {
 	int n = rp->maxactive > 0 ? rp->maxactive : max(10, 2 * (int)num_possible_cpus());
-	struct objpool_head *pool = kzalloc(sizeof(*pool), GFP_KERNEL);
+	struct mfg_krp_pool *pool = kzalloc(sizeof(*pool), GFP_KERNEL);
 	int ret;
 
+	lockdep_assert_held(&mfg_krp_mutex);
 	if (!pool)
 		return -ENOMEM;
-	ret = objpool_init(pool, n, sizeof(struct mfg_kretprobe_instance) + rp->data_size,
-			   GFP_KERNEL, NULL, NULL, mfg_krp_pool_release);
+	ret = objpool_init(&pool->head, n, sizeof(struct mfg_kretprobe_instance) + rp->data_size,
+			   GFP_KERNEL, NULL, NULL, NULL);
 	if (ret) {
 		kfree(pool);
 		return ret;
 	}
+	pool->nr = n;
+	atomic_set(&pool->pending, 0);
+	mfg_krp_nr_pools++;
+	mfg_krp_nr_instances += n;
 	rp->pool = pool;
 	rp->maxactive = n;
 	return 0;
+}
+
+/* Free @pool, whichever of its instances are out: none can come back. */
+static void mfg_krp_free_pool(struct mfg_krp_pool *pool)
+{
+	lockdep_assert_held(&mfg_krp_mutex);
+	mfg_krp_nr_pools--;
+	mfg_krp_nr_instances -= pool->nr;
+	objpool_free(&pool->head);
+	kfree(pool);
+}
+
+/*
+ * @pool's probe is gone, and a grace period has passed since it left its
+ * function's list: no entry takes an instance from @pool any more, and no
+ * return gives one back (a return finds the probe's serial gone and only
+ * counts @pool->pending down). The instances still out belong to calls in
+ * flight: free @pool now if none is, else when the last comes back or when
+ * mfgraph stops calling us, whichever is first.
+ */
+static void mfg_krp_retire_pool(struct mfg_krp_pool *pool)
+{
+	int out = pool->nr;
+
+	lockdep_assert_held(&mfg_krp_mutex);
+	while (objpool_pop(&pool->head))
+		out--;
+	/* Returns since the probe left may have counted down already. */
+	if (atomic_add_return(out, &pool->pending) == 0) {
+		mfg_krp_free_pool(pool);
+		return;
+	}
+	list_add_tail(&pool->retired, &mfg_krp_retired);
+	mfg_krp_nr_retired++;
+}
+
+/*
+ * Free the retired pools whose instances all came back, or, with @all
+ * (mfgraph no longer calls us: no instance can come back), every one.
+ */
+static void mfg_krp_reap_locked(bool all)
+{
+	struct mfg_krp_pool *pool, *tmp;
+
+	lockdep_assert_held(&mfg_krp_mutex);
+	list_for_each_entry_safe(pool, tmp, &mfg_krp_retired, retired) {
+		if (!all && atomic_read(&pool->pending))
+			continue;
+		list_del(&pool->retired);
+		mfg_krp_nr_retired--;
+		mfg_krp_free_pool(pool);
+	}
+}
+
+static void mfg_krp_reap_fn(struct work_struct *work)
+{
+	mutex_lock(&mfg_krp_mutex);
+	mfg_krp_reap_locked(false);
+	mutex_unlock(&mfg_krp_mutex);
+}
+
+/*
+ * Take @rp off its function, and the function off the filter when it has no
+ * probe left; @going: its module is going, and mfgraph may have dropped it
+ * from our filter already. Readers may still walk @rp->node until a grace
+ * period passes.
+ *
+ * Return: true when that was our last function and mfgraph no longer calls
+ * us (mfg_unregister() returned).
+ */
+static bool mfg_krp_detach(struct mfg_kretprobe *rp, bool going)
+{
+	struct mfg_krp_func *f = rp->func;
+	int ret;
+
+	lockdep_assert_held(&mfg_krp_mutex);
+	list_del_rcu(&rp->node);
+	f->words -= rp->record_words;
+	rp->func = NULL;
+	if (!list_empty(&f->probes))
+		return false;
+	hash_del_rcu(&f->node);
+	ret = mfg_set_filter_ips(&mfg_krp_ops, &f->ip, 1, true, false);
+	if (ret && !(going && ret == -ENOENT))
+		pr_err("mfg_kretprobe: %ps stays in the filter: error %d\n", (void *)f->ip, ret);
+	kfree_rcu(f, rcu);
+	if (--mfg_krp_nr_funcs)
+		return false;
+	mfg_unregister(&mfg_krp_ops);
+	return true;
+}
+
+/* ------------------------------------------------------------ gone modules */
+
+static bool mfg_krp_text_gone(unsigned long ip)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&mfg_krp_mutex);
+	for (i = 0; i < MFG_KRP_GONE_TEXTS; i++)
+		if (ip - mfg_krp_gone_text[i].start <
+		    mfg_krp_gone_text[i].end - mfg_krp_gone_text[i].start)
+			return true;
+	return false;
+}
+
+static void mfg_krp_text_went(const struct module *mod, enum mod_mem_type type)
+{
+	struct mfg_krp_text *t = &mfg_krp_gone_text[mfg_krp_gone_next];
+
+	lockdep_assert_held(&mfg_krp_mutex);
+	if (!mod->mem[type].size)
+		return;
+	t->start = (unsigned long)mod->mem[type].base;
+	t->end = t->start + mod->mem[type].size;
+	mfg_krp_gone_next = (mfg_krp_gone_next + 1) % MFG_KRP_GONE_TEXTS;
+}
+
+/* @mod comes: what went at its place is gone for good. */
+static void mfg_krp_text_comes(const struct module *mod)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&mfg_krp_mutex);
+	for (i = 0; i < MFG_KRP_GONE_TEXTS; i++) {
+		struct mfg_krp_text *t = &mfg_krp_gone_text[i];
+
+		for_each_mod_mem_type(type) {
+			unsigned long base = (unsigned long)mod->mem[type].base;
+
+			if (t->start < base + mod->mem[type].size && base < t->end)
+				*t = (struct mfg_krp_text){};
+		}
+	}
 }
 
 static int mfg_krp_check(struct mfg_kretprobe *rp)
@@ -319,6 +532,11 @@ int mfg_register_kretprobe(struct mfg_kretprobe *rp)
 	if (rp->registered) {
 		pr_err("mfg_kretprobe: %ps is probed by this probe already\n", (void *)ip);
 		ret = -EBUSY;
+		goto unlock;
+	}
+	if (mfg_krp_text_gone(ip)) {
+		pr_err("mfg_kretprobe: %ps: its module is going\n", (void *)ip);
+		ret = -ENOENT;
 		goto unlock;
 	}
 	f = mfg_krp_find(ip);
@@ -365,6 +583,7 @@ int mfg_register_kretprobe(struct mfg_kretprobe *rp)
 	rp->serial = ++mfg_krp_serial;
 	rp->nmissed = 0;
 	WRITE_ONCE(rp->disabled, false);
+	WRITE_ONCE(rp->gone, false);
 	f->words += rp->record_words;
 	list_add_tail_rcu(&rp->node, &f->probes);
 	if (fresh) {
@@ -389,8 +608,9 @@ free_hits:
 	free_percpu(rp->hits);
 	rp->hits = NULL;
 free_pool:
+	/* Never on a function's list with mfgraph calling us: all in. */
 	if (rp->pool)
-		objpool_fini(rp->pool);
+		mfg_krp_free_pool(rp->pool);
 	rp->pool = NULL;
 free_func:
 	kfree(fresh);
@@ -403,7 +623,7 @@ EXPORT_SYMBOL_GPL(mfg_register_kretprobe);
 /* See include/mfg_kretprobe.h. */
 void mfg_unregister_kretprobe(struct mfg_kretprobe *rp)
 {
-	struct mfg_krp_func *f;
+	bool user_gone;
 
 	if (!rp)
 		return;
@@ -413,24 +633,22 @@ void mfg_unregister_kretprobe(struct mfg_kretprobe *rp)
 		mutex_unlock(&mfg_krp_mutex);
 		return;
 	}
-	f = rp->func;
-	list_del_rcu(&rp->node);
-	f->words -= rp->record_words;
-	if (list_empty(&f->probes)) {
-		hash_del_rcu(&f->node);
-		mfg_set_filter_ips(&mfg_krp_ops, &f->ip, 1, true, false);
-		if (!--mfg_krp_nr_funcs)
-			mfg_unregister(&mfg_krp_ops);
-		kfree_rcu(f, rcu);
+	if (rp->gone) {
+		/* Detached, and its pool retired, when its module went. */
+		list_del(&rp->gone_node);
+	} else {
+		user_gone = mfg_krp_detach(rp, false);
+		/*
+		 * Handlers run inside mfgraph callbacks, with preemption
+		 * disabled: after a grace period none can still be in @rp,
+		 * and every later return finds its serial gone.
+		 */
+		synchronize_rcu();
+		if (rp->pool)
+			mfg_krp_retire_pool(rp->pool);
+		if (user_gone)
+			mfg_krp_reap_locked(true);
 	}
-	/*
-	 * Handlers run inside mfgraph callbacks, with preemption disabled:
-	 * after a grace period none can still be in @rp, and every later
-	 * return finds its serial gone.
-	 */
-	synchronize_rcu();
-	if (rp->pool)
-		objpool_fini(rp->pool);
 	rp->pool = NULL;
 	free_percpu(rp->hits);
 	rp->hits = NULL;
@@ -473,10 +691,16 @@ static int mfg_krp_set_disabled(struct mfg_kretprobe *rp, bool disabled)
 	int ret = 0;
 
 	mutex_lock(&mfg_krp_mutex);
-	if (rp && rp->registered)
-		WRITE_ONCE(rp->disabled, disabled);
-	else
+	if (!rp || !rp->registered) {
 		ret = -EINVAL;
+	} else if (!disabled && rp->gone) {
+		/* As the kernel's enable_kprobe(): its function is no more. */
+		pr_err("mfg_kretprobe: enable: %s went with its module\n",
+		       rp->symbol_name ?: "the probed function");
+		ret = -EINVAL;
+	} else {
+		WRITE_ONCE(rp->disabled, disabled);
+	}
 	mutex_unlock(&mfg_krp_mutex);
 	return ret;
 }
@@ -495,31 +719,125 @@ int mfg_enable_kretprobe(struct mfg_kretprobe *rp)
 }
 EXPORT_SYMBOL_GPL(mfg_enable_kretprobe);
 
+/* ------------------------------------------------------------ module unload */
+
+/*
+ * A module goes (or, MODULE_STATE_LIVE, drops its init text): the probes on
+ * its functions are gone, as kprobes_module_callback() makes them. Take them
+ * off their functions and the filter while ftrace still knows the addresses
+ * (it forgets them right after the GOING notifications), so that a module
+ * loaded later at the same place is never probed; everything else goes on.
+ */
+static int mfg_krp_module_callback(struct notifier_block *nb, unsigned long val, void *data)
+{
+	struct module *mod = data;
+	struct mfg_kretprobe *rp;
+	struct mfg_krp_func *f;
+	struct hlist_node *tmp;
+	bool user_gone = false, any = false, last;
+	int bkt;
+
+	if (val == MODULE_STATE_COMING) {
+		mutex_lock(&mfg_krp_mutex);
+		mfg_krp_text_comes(mod);
+		mutex_unlock(&mfg_krp_mutex);
+		return NOTIFY_DONE;
+	}
+	if (val != MODULE_STATE_GOING && val != MODULE_STATE_LIVE)
+		return NOTIFY_DONE;
+	mutex_lock(&mfg_krp_mutex);
+	/* Refuse new probes there from now on (see mfg_krp_gone_text). */
+	if (val == MODULE_STATE_GOING)
+		mfg_krp_text_went(mod, MOD_TEXT);
+	mfg_krp_text_went(mod, MOD_INIT_TEXT);
+	hash_for_each_safe(mfg_krp_funcs, bkt, tmp, f, node) {
+		if (!within_module_init(f->ip, mod) &&
+		    !(val == MODULE_STATE_GOING && within_module_core(f->ip, mod)))
+			continue;
+		/* The last detach frees @f (after a grace period): do not look at it after. */
+		do {
+			rp = list_first_entry(&f->probes, struct mfg_kretprobe, node);
+			last = list_is_singular(&f->probes);
+			WRITE_ONCE(rp->gone, true);
+			user_gone |= mfg_krp_detach(rp, true);
+			list_add_tail(&rp->gone_node, &mfg_krp_gone);
+			any = true;
+		} while (!last);
+	}
+	if (any) {
+		/* No entry or return path can be in the gone probes after this. */
+		synchronize_rcu();
+		list_for_each_entry(rp, &mfg_krp_gone, gone_node) {
+			if (rp->pool)
+				mfg_krp_retire_pool(rp->pool);
+			rp->pool = NULL;
+		}
+		if (user_gone)
+			mfg_krp_reap_locked(true);
+	}
+	mutex_unlock(&mfg_krp_mutex);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block mfg_krp_module_nb = {
+	.notifier_call = mfg_krp_module_callback,
+};
+
+/* ------------------------------------------------------------ statistics */
+
+/* See include/mfg_kretprobe.h. */
+void mfg_kretprobe_get_stats(struct mfg_kretprobe_stats *st)
+{
+	/* Let every free that a return asked for happen first. */
+	irq_work_sync(&mfg_krp_reap_irq_work);
+	flush_work(&mfg_krp_reap_work);
+	mutex_lock(&mfg_krp_mutex);
+	st->pools = mfg_krp_nr_pools;
+	st->instances = mfg_krp_nr_instances;
+	st->retired_pools = mfg_krp_nr_retired;
+	mutex_unlock(&mfg_krp_mutex);
+}
+EXPORT_SYMBOL_GPL(mfg_kretprobe_get_stats);
+
 /* ------------------------------------------------------------ debugfs */
+
+static void mfg_krp_show_probe(struct seq_file *m, struct mfg_kretprobe *rp, const char *name)
+{
+	unsigned long hits = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		hits += *per_cpu_ptr(rp->hits, cpu);
+	if (name)
+		seq_printf(m, "%-32s ", name);
+	else
+		seq_printf(m, "%-32ps ", (void *)rp->ip);
+	seq_printf(m, "%-10lu %-10d ", hits, READ_ONCE(rp->nmissed));
+	if (rp->inline_instance)
+		seq_printf(m, "shadow stack (%u words)", rp->record_words);
+	else
+		seq_printf(m, "pool of %d", rp->maxactive);
+	if (rp->gone)
+		seq_puts(m, " [gone]");
+	seq_puts(m, READ_ONCE(rp->disabled) ? " [disabled]\n" : "\n");
+}
 
 static int mfg_krp_show(struct seq_file *m, void *unused)
 {
 	struct mfg_kretprobe *rp;
 	struct mfg_krp_func *f;
-	unsigned long hits;
-	int bkt, cpu;
+	int bkt;
 
 	seq_puts(m, "function                         hits       missed     instances\n");
 	mutex_lock(&mfg_krp_mutex);
-	hash_for_each(mfg_krp_funcs, bkt, f, node) {
-		list_for_each_entry(rp, &f->probes, node) {
-			hits = 0;
-			for_each_possible_cpu(cpu)
-				hits += *per_cpu_ptr(rp->hits, cpu);
-			seq_printf(m, "%-32ps %-10lu %-10d ", (void *)f->ip, hits,
-				   READ_ONCE(rp->nmissed));
-			if (rp->inline_instance)
-				seq_printf(m, "shadow stack (%u words)", rp->record_words);
-			else
-				seq_printf(m, "pool of %d", rp->maxactive);
-			seq_puts(m, READ_ONCE(rp->disabled) ? " [disabled]\n" : "\n");
-		}
-	}
+	hash_for_each(mfg_krp_funcs, bkt, f, node)
+		list_for_each_entry(rp, &f->probes, node)
+			mfg_krp_show_probe(m, rp, NULL);
+	/* Their address may hold another module's code now: print no symbol of it. */
+	list_for_each_entry(rp, &mfg_krp_gone, gone_node)
+		mfg_krp_show_probe(m, rp, rp->symbol_name ?: "(address)");
+	seq_printf(m, "pools: %u (retired %u), instances: %u\n", mfg_krp_nr_pools,
+		   mfg_krp_nr_retired, mfg_krp_nr_instances);
 	mutex_unlock(&mfg_krp_mutex);
 	return 0;
 }
@@ -527,9 +845,15 @@ DEFINE_SHOW_ATTRIBUTE(mfg_krp);
 
 static int __init mfg_krp_init(void)
 {
-	struct dentry *dir = debugfs_lookup("mfgraph", NULL);
+	struct dentry *dir;
+	int ret = register_module_notifier(&mfg_krp_module_nb);
 
+	if (ret) {
+		pr_err("mfg_kretprobe: cannot watch module unloads: error %d\n", ret);
+		return ret;
+	}
 	/* mfgraph creates its directory; we only add a file to it. */
+	dir = debugfs_lookup("mfgraph", NULL);
 	if (!IS_ERR_OR_NULL(dir)) {
 		mfg_krp_debugfs = debugfs_create_file("kretprobes", 0444, dir, NULL, &mfg_krp_fops);
 		dput(dir);
@@ -540,8 +864,17 @@ static int __init mfg_krp_init(void)
 static void __exit mfg_krp_exit(void)
 {
 	debugfs_remove(mfg_krp_debugfs);
+	unregister_module_notifier(&mfg_krp_module_nb);
 	/* Every user of ours holds us loaded while it has probes. */
-	WARN_ON(mfg_krp_nr_funcs);
+	WARN_ON(mfg_krp_nr_funcs || !list_empty(&mfg_krp_gone));
+	/* mfgraph no longer calls us: nothing queues a reap after these. */
+	irq_work_sync(&mfg_krp_reap_irq_work);
+	cancel_work_sync(&mfg_krp_reap_work);
+	mutex_lock(&mfg_krp_mutex);
+	if (!mfg_krp_nr_funcs)
+		mfg_krp_reap_locked(true);
+	mutex_unlock(&mfg_krp_mutex);
+	mfg_free_filter(&mfg_krp_ops);
 }
 
 module_init(mfg_krp_init);

@@ -5,7 +5,9 @@
  * handlers, a batch on two functions, stack traces from a return handler,
  * the nested case), and what the mfgraph design adds: several probes on one
  * function with inline and pooled instances, no misses for inline probes
- * under any concurrency next to the kernel's kretprobe, and no stale returns.
+ * under any concurrency next to the kernel's kretprobe, no stale returns,
+ * no pool kept once no call can give its instances back, and a miss counted
+ * for every call mfgraph had no frame for.
  */
 #include <kunit/test.h>
 #include <linux/atomic.h>
@@ -453,34 +455,214 @@ static int krp_wait_return(struct mfg_kretprobe_instance *ri, struct pt_regs *re
 	return 0;
 }
 
-static void krp_unregister_in_flight(struct kunit *test)
+/* A pooled probe on krp_target_wait. */
+static void krp_wait_probe(struct mfg_kretprobe *rp)
 {
-	struct mfg_kretprobe rp = {
-		.symbol_name = "krp_target_wait", .entry_handler = krp_wait_entry,
-		.handler = krp_wait_return, .data_size = 300,	/* pooled */
-	};
+	memset(rp, 0, sizeof(*rp));
+	rp->symbol_name = "krp_target_wait";
+	rp->entry_handler = krp_wait_entry;
+	rp->handler = krp_wait_return;
+	rp->data_size = 300;
+	atomic_set(&krp_wait_entries, 0);
+	atomic_set(&krp_wait_returns, 0);
+}
+
+/* A thread asleep in krp_target_wait(), its entry seen by a registered probe. */
+static struct krp_sleeper *krp_start_sleeper(struct kunit *test)
+{
 	struct krp_sleeper *s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
 	struct task_struct *t;
 
 	KUNIT_ASSERT_NOT_NULL(test, s);
 	init_completion(&s->wake);
 	init_completion(&s->done);
-	atomic_set(&krp_wait_entries, 0);
-	atomic_set(&krp_wait_returns, 0);
-	KUNIT_ASSERT_EQ(test, mfg_register_kretprobe(&rp), 0);
 	t = kthread_run(krp_sleeper_fn, s, "krp_sleeper");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
 	KUNIT_ASSERT_TRUE(test, mfg_test_wait_for(&krp_wait_entries, 1));
 	KUNIT_ASSERT_EQ(test, atomic_read(&krp_wait_entries), 1);
-	/* The probe goes while the call sleeps; the same probe comes back. */
-	mfg_unregister_kretprobe(&rp);
-	KUNIT_ASSERT_EQ(test, mfg_register_kretprobe(&rp), 0);
+	return s;
+}
+
+static void krp_finish_sleeper(struct krp_sleeper *s)
+{
 	complete(&s->wake);
 	wait_for_completion(&s->done);
+}
+
+/*
+ * Expect mfg_kretprobe to hold @npools pools beyond those of @base, of
+ * which @nretired are retired; with no pool beyond, no instance either.
+ */
+static void krp_expect_pools(struct kunit *test, const struct mfg_kretprobe_stats *base,
+			     unsigned int npools, unsigned int nretired, const char *when)
+{
+	struct mfg_kretprobe_stats st;
+
+	mfg_kretprobe_get_stats(&st);
+	KUNIT_EXPECT_EQ_MSG(test, st.pools, base->pools + npools, "pools %s", when);
+	KUNIT_EXPECT_EQ_MSG(test, st.retired_pools, base->retired_pools + nretired,
+			    "retired pools %s", when);
+	if (!npools)
+		KUNIT_EXPECT_EQ_MSG(test, st.instances, base->instances, "instances %s", when);
+}
+
+static void krp_unregister_in_flight(struct kunit *test)
+{
+	struct mfg_kretprobe rp;
+	struct mfg_kretprobe_stats base;
+	struct krp_sleeper *s;
+
+	mfg_kretprobe_get_stats(&base);
+	krp_wait_probe(&rp);
+	KUNIT_ASSERT_EQ(test, mfg_register_kretprobe(&rp), 0);
+	KUNIT_EXPECT_FALSE(test, rp.inline_instance);
+	krp_expect_pools(test, &base, 1, 0, "when registered");
+	s = krp_start_sleeper(test);
+	/*
+	 * The last probe goes while the call sleeps: the call's return can
+	 * never come back to mfg_kretprobe, so its instance and pool go now.
+	 */
+	mfg_unregister_kretprobe(&rp);
+	krp_expect_pools(test, &base, 0, 0, "once unregistered with a call in flight");
+	/* The same probe comes back. */
+	KUNIT_ASSERT_EQ(test, mfg_register_kretprobe(&rp), 0);
+	krp_expect_pools(test, &base, 1, 0, "when registered again");
+	krp_finish_sleeper(s);
 	mfg_unregister_kretprobe(&rp);
 	KUNIT_EXPECT_EQ(test, s->result, 99);
 	/* Neither the old registration nor the new one saw that return. */
 	KUNIT_EXPECT_EQ(test, atomic_read(&krp_wait_returns), 0);
+	krp_expect_pools(test, &base, 0, 0, "at the end");
+}
+
+/*
+ * Another probe keeps mfg_kretprobe's mfgraph user registered: the old
+ * call's return does come back, and must reach neither registration of the
+ * probe, and give its instance back so that the old pool goes.
+ */
+static void krp_unregister_in_flight_others(struct kunit *test)
+{
+	struct mfg_kretprobe keeper = {
+		.symbol_name = "krp_target_value", .handler = krp_return_nop,
+	};
+	struct mfg_kretprobe rp;
+	struct mfg_kretprobe_stats base;
+	struct completion done;
+	struct krp_sleeper *s;
+
+	mfg_kretprobe_get_stats(&base);
+	KUNIT_ASSERT_EQ(test, mfg_register_kretprobe(&keeper), 0);
+	krp_wait_probe(&rp);
+	KUNIT_ASSERT_EQ(test, mfg_register_kretprobe(&rp), 0);
+	s = krp_start_sleeper(test);
+	mfg_unregister_kretprobe(&rp);
+	/* Kept for the call in flight. */
+	krp_expect_pools(test, &base, 1, 1, "kept for the call in flight");
+	KUNIT_ASSERT_EQ(test, mfg_register_kretprobe(&rp), 0);
+	krp_expect_pools(test, &base, 2, 1, "when registered again");
+	krp_finish_sleeper(s);
+	KUNIT_EXPECT_EQ(test, s->result, 99);
+	KUNIT_EXPECT_EQ(test, atomic_read(&krp_wait_returns), 0);
+	/* The old call's instance came back: its pool is gone. */
+	krp_expect_pools(test, &base, 1, 0, "once the old call returned");
+	/* The new registration works, its instance comes and goes. */
+	init_completion(&done);
+	complete(&done);
+	KUNIT_EXPECT_EQ(test, krp_target_wait(&done), 99);
+	KUNIT_EXPECT_EQ(test, atomic_read(&krp_wait_returns), 1);
+	mfg_unregister_kretprobe(&rp);
+	mfg_unregister_kretprobe(&keeper);
+	krp_expect_pools(test, &base, 0, 0, "at the end");
+}
+
+/*
+ * The probe goes with a call in flight while another probe keeps the user
+ * registered, then that one goes too: the return can no longer come back,
+ * and the kept pool must go with the last probe.
+ */
+static void krp_unregister_all_in_flight(struct kunit *test)
+{
+	struct mfg_kretprobe keeper = {
+		.symbol_name = "krp_target_value", .handler = krp_return_nop,
+	};
+	struct mfg_kretprobe rp;
+	struct mfg_kretprobe_stats base;
+	struct krp_sleeper *s;
+
+	mfg_kretprobe_get_stats(&base);
+	KUNIT_ASSERT_EQ(test, mfg_register_kretprobe(&keeper), 0);
+	krp_wait_probe(&rp);
+	KUNIT_ASSERT_EQ(test, mfg_register_kretprobe(&rp), 0);
+	s = krp_start_sleeper(test);
+	mfg_unregister_kretprobe(&rp);
+	krp_expect_pools(test, &base, 1, 1, "kept for the call in flight");
+	mfg_unregister_kretprobe(&keeper);
+	krp_expect_pools(test, &base, 0, 0, "once the last probe went");
+	krp_finish_sleeper(s);
+	KUNIT_EXPECT_EQ(test, s->result, 99);
+	KUNIT_EXPECT_EQ(test, atomic_read(&krp_wait_returns), 0);
+	krp_expect_pools(test, &base, 0, 0, "at the end");
+}
+
+/* ------------------------------------------------------------ misses */
+
+static atomic_t krp_deep_entries, krp_deep_returns;
+
+static int krp_deep_entry(struct mfg_kretprobe_instance *ri, struct pt_regs *regs)
+{
+	atomic_inc(&krp_deep_entries);
+	return 0;
+}
+
+static int krp_deep_return(struct mfg_kretprobe_instance *ri, struct pt_regs *regs)
+{
+	atomic_inc(&krp_deep_returns);
+	return 0;
+}
+
+static void krp_filler_return(const struct mfg_return *trace, struct mfg_ops *ops,
+			      struct ftrace_regs *fregs)
+{
+}
+
+/*
+ * Recursion deeper than the shadow stack holds: the calls that got no frame
+ * ran untraced, and nmissed counts each of them, as the kernel's kretprobe
+ * counts a call it could not probe. A second mfgraph user wants every
+ * return too, so frames keep coming after the probe's own data no longer
+ * fits, until mfgraph has no room for a frame at all.
+ */
+static void krp_nmissed_no_frame(struct kunit *test)
+{
+	struct mfg_kretprobe rp = {
+		.symbol_name = "krp_target_recurse", .entry_handler = krp_deep_entry,
+		.handler = krp_deep_return, .data_size = sizeof(u64),
+	};
+	struct mfg_ops *filler = kunit_kzalloc(test, sizeof(*filler), GFP_KERNEL);
+	struct mfg_core_info info;
+	int calls;
+
+	KUNIT_ASSERT_NOT_NULL(test, filler);
+	filler->retfunc = krp_filler_return;
+	mfg_get_core_info(&info);
+	/* A frame holds at least its header: never more than max_depth frames. */
+	calls = info.max_depth + 16;
+	atomic_set(&krp_deep_entries, 0);
+	atomic_set(&krp_deep_returns, 0);
+	KUNIT_ASSERT_EQ(test, mfg_set_filter(filler, "krp_target_recurse", true), 0);
+	KUNIT_ASSERT_EQ(test, mfg_register(filler), 0);
+	KUNIT_ASSERT_EQ(test, mfg_register_kretprobe(&rp), 0);
+	KUNIT_EXPECT_TRUE(test, rp.inline_instance);
+	KUNIT_EXPECT_EQ(test, krp_target_recurse(calls - 1), calls);
+	mfg_unregister_kretprobe(&rp);
+	mfg_unregister(filler);
+	mfg_free_filter(filler);
+	kunit_info(test, "%d calls, max_depth %u: %d entries, %d returns, %d missed\n", calls,
+		   info.max_depth, atomic_read(&krp_deep_entries),
+		   atomic_read(&krp_deep_returns), rp.nmissed);
+	KUNIT_EXPECT_GT(test, rp.nmissed, 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&krp_deep_entries) + rp.nmissed, calls);
+	KUNIT_EXPECT_EQ(test, atomic_read(&krp_deep_returns), atomic_read(&krp_deep_entries));
 }
 
 /* ------------------------------------------------------------ bad input */
@@ -528,6 +710,9 @@ static struct kunit_case krp_cases[] = {
 	KUNIT_CASE(krp_several_on_one),
 	KUNIT_CASE_SLOW(krp_concurrency),
 	KUNIT_CASE(krp_unregister_in_flight),
+	KUNIT_CASE(krp_unregister_in_flight_others),
+	KUNIT_CASE(krp_unregister_all_in_flight),
+	KUNIT_CASE(krp_nmissed_no_frame),
 	KUNIT_CASE(krp_bad_input),
 	{}
 };

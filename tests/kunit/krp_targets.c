@@ -46,3 +46,13 @@ KRP_TARGET int krp_target_wait(struct completion *wake)
 	wait_for_completion(wake);
 	return 99;
 }
+
+/* Recurses @n times: deeper than a shadow stack holds, for the miss count. */
+KRP_TARGET int krp_target_recurse(int n)
+{
+	int r = n ? krp_target_recurse(n - 1) : 0;
+
+	/* Not a tail call, nor a loop: every level keeps its frame. */
+	barrier_data(&r);
+	return r + 1;
+}

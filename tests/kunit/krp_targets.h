@@ -11,5 +11,6 @@ int krp_target_inner(int (*fn)(void *arg), void *arg);
 int krp_target_outer(int (*fn)(void *arg), void *arg);
 int krp_target_nap(int x);
 int krp_target_wait(struct completion *wake);
+int krp_target_recurse(int n);
 
 #endif /* MFG_KRP_TARGETS_H */

@@ -4,7 +4,10 @@
 step "insmod mfgraph (kretprobe scenario)" insmod /mfg/mfgraph.ko
 step "insmod mfg_kretprobe" insmod /mfg/mfg_kretprobe.ko
 step "insmod mfg_krp_hold_test (probes hrtimer_nanosleep)" insmod /mfg/mfg_krp_hold_test.ko
-sleep 3 &
+# Long enough to outlast the unregistration below, which takes seconds
+# under the debug kernels on a loaded host: a sleeper that returned before
+# mfg_kretprobe's mfgraph user went would not be a stale return.
+sleep 8 &
 sleeper=$!
 sleep 1
 cat /sys/kernel/debug/mfgraph/kretprobes
