@@ -59,6 +59,7 @@ args=(--arch "$arch" --kernel "$kdir/mfg-image" --busybox "$busybox" --label "$a
 	--timeout "$timeout" --log "$out/console.log" --results "$top/build/results/$arch-$flavour.json")
 args+=(--file "$out/src/mfg_hold_test.ko" --file "$out/src/mfg_krp_hold_test.ko")
 args+=(--file "$out/src/mfg_gone_target.ko" --file "$out/src/mfg_gone_test.ko")
+args+=(--file "$out/src/mfg_tail_test.ko")
 for scenario in "$here"/scenarios/*.sh; do args+=(--scenario "$scenario"); done
 for m in "${mods[@]}"; do args+=(--module "$m"); done
 for s in "${suites[@]}"; do args+=(--suite "$s"); done
