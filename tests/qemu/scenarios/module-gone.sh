@@ -45,7 +45,13 @@ step "b sees its calls" sh -c '[ "$(cat /sys/module/mfg_gone_test/parameters/b_c
 cat /sys/kernel/debug/mfgraph/stats
 step "the hook holds b's one function" grep -qx 'functions: 1' /sys/kernel/debug/mfgraph/stats
 step "reload mfg_gone_target" insmod /mfg/mfg_gone_target.ko
-echo "mfg_gone_target_fn was at $old, is at $(gone_addr)"
+# Where it lands is the allocator's choice: a few more tries at the old place.
+i=0
+while [ "$(gone_addr)" != "$old" ] && [ $i -lt 4 ]; do
+	rmmod mfg_gone_target && insmod /mfg/mfg_gone_target.ko
+	i=$((i + 1))
+done
+echo "mfg_gone_target_fn was at $old, is at $(gone_addr) after $i reloads"
 gone_call 5
 step "a sees none of the new module's calls" gone_is a 5
 step "c registers" gone_ctl c register
