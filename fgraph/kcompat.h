@@ -14,6 +14,7 @@
 #include <linux/module.h>
 #include <linux/printk.h>
 #include <linux/rcupdate.h>
+#include <linux/sched.h>
 #include <linux/workqueue.h>
 #include <linux/slab.h>
 #include <linux/version.h>
@@ -188,6 +189,20 @@ static inline void mfg_wait_trampoline_users(void)
 	schedule_on_each_cpu(mfg_noop_work);
 #endif
 	synchronize_rcu_tasks();
+}
+
+/*
+ * Has @task's graph tracing been paused (pause_graph_tracing(): around
+ * suspend to RAM and hibernation, where return addresses must not change)?
+ * The kernel's graph tracer then pushes no frame; neither do we.
+ */
+static __always_inline bool mfg_graph_paused(struct task_struct *task)
+{
+#ifdef CONFIG_FUNCTION_GRAPH_TRACER
+	return unlikely(atomic_read(&task->tracing_graph_pause));
+#else
+	return false;
+#endif
 }
 
 #endif /* MFG_KCOMPAT_H */

@@ -57,6 +57,12 @@ for s in ${EXTRA_SUITES:-}; do suites+=("$s"); done
 timeout=${QEMU_TIMEOUT:-$([ "$flavour" = debug ] && echo 1200 || echo 300)}
 args=(--arch "$arch" --kernel "$kdir/mfg-image" --busybox "$busybox" --label "$arch/$flavour"
 	--timeout "$timeout" --log "$out/console.log" --results "$top/build/results/$arch-$flavour.json")
+# Static test programs for the guest's scenarios (tests/progs).
+for prog in "$top"/tests/progs/*.c; do
+	name=$(basename "$prog" .c)
+	"${cross}gcc" -static -O2 -pthread -Wall -Werror -o "$out/$name" "$prog"
+	args+=(--file "$out/$name")
+done
 args+=(--file "$out/src/mfg_hold_test.ko" --file "$out/src/mfg_krp_hold_test.ko")
 args+=(--file "$out/src/mfg_gone_target.ko" --file "$out/src/mfg_gone_test.ko")
 args+=(--file "$out/src/mfg_tail_test.ko")
