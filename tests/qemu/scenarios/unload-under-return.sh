@@ -14,7 +14,7 @@ step "a return through the trampoline showed its tail" grep -q '^mfg_return_tram
 # The sleeper enters hrtimer_nanosleep with the user registered: a frame. The
 # user leaves first (the hook's unregistration waits for tasks RCU itself),
 # then the sleeper returns through the trampoline and is held in its tail.
-sleep 4 &
+sleep 8 &
 held=$!
 sleep 0.5
 step "rmmod mfg_hold_test with a call in flight" rmmod mfg_hold_test
