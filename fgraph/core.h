@@ -26,6 +26,12 @@ extern "C" {
 struct mfg_core_ctx {
 	void *task;
 	unsigned int cpu;
+	/*
+	 * The interrupt context we run in: the NMI, hardirq and
+	 * serving-softirq bits of preempt_count. Equal values on one CPU are
+	 * the same context; a nested interrupt has another value.
+	 */
+	unsigned int irq_ctx;
 	bool rcu_watching;
 };
 
@@ -79,12 +85,13 @@ unsigned long mfg_core_return(const struct mfg_core_ctx *ctx, unsigned long fram
 			      struct ftrace_regs *fregs);
 
 /*
- * The data API, from callbacks (see include/mfgraph.h): @task's stack as
- * the callbacks running on @cpu left it; preemption disabled.
+ * The data API, from callbacks (see include/mfgraph.h): for the callback
+ * running in @ctx's CPU and interrupt context, or none; preemption
+ * disabled.
  */
-void *mfg_core_reserve_data(unsigned int cpu, const void *task, int size);
-void *mfg_core_retrieve_data(unsigned int cpu, const void *task, int *size);
-void *mfg_core_retrieve_parent_data(unsigned int cpu, const void *task, int depth, int *size);
+void *mfg_core_reserve_data(const struct mfg_core_ctx *ctx, int size);
+void *mfg_core_retrieve_data(const struct mfg_core_ctx *ctx, int *size);
+void *mfg_core_retrieve_parent_data(const struct mfg_core_ctx *ctx, int depth, int *size);
 unsigned long *mfg_core_task_var(const struct mfg_core_ctx *ctx, const struct mfg_ops *ops);
 
 /* The unwinder API: frames of @ctx's task, from the top. */

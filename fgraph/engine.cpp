@@ -21,16 +21,25 @@ extern "C" void mfg_return_trampoline(void);
 namespace mfg {
 namespace {
 
-// The callback running on a CPU right now: whose (slot), of which kind, on
-// which stack and frame, and what the data API may hand it. Recorded
-// explicitly, never inferred from frame positions, so that an entry-only
-// callback, or an interrupt's callback nested on top of another user's
-// entry callback, never gets that user's open entry or data. Callbacks run
-// with preemption disabled; an interrupt or NMI nesting on the CPU pushes
-// its own record and pops it before the interrupted callback goes on.
+// The callback running on a CPU right now: whose (slot), of which kind, in
+// which interrupt context, on which stack and frame, and what the data API
+// may hand it. Recorded explicitly, never inferred from frame positions, so
+// that an entry-only callback, or an interrupt's callback nested on top of
+// another user's entry callback, never gets that user's open entry or data.
+// Callbacks run with preemption disabled; an interrupt or NMI nesting on
+// the CPU pushes its own record and pops it before the interrupted callback
+// goes on.
+//
+// It also keeps a callback's own traced calls untraced: a traced call whose
+// context is the innermost record's is made from inside that callback.
+// Traced, a return callback calling a traced function would recurse (return
+// -> callback -> entry -> frame -> return -> callback ...) until the stack
+// overflows; ftrace's recursion lock guards only the entry side, and lets
+// one level through for its context transitions.
 struct Running {
 	enum class Kind : ktl::u8 { kEntryOnly, kEntry, kReturn };
 	Running *prev;
+	u32 irq_ctx;				// mfg_core_ctx::irq_ctx
 	TaskStack *stack;			// the stack the callback's frame is on
 	TaskStack::Frames::Builder *builder;	// kEntry: the frame being built
 	u64 *data;				// kReturn: the user's data words
@@ -88,13 +97,15 @@ constinit ktl::Atomic<bool> g_mismatch_warned;
 
 u64 trampoline() { return reinterpret_cast<u64>(&mfg_return_trampoline); }
 
-// The callback running on @cpu, if it runs for @task.
-Running *running_for(u32 cpu, const void *task)
+// The callback that calls the data API: the one running on @ctx's CPU in
+// @ctx's interrupt context. An interrupt handler that is no callback but
+// nests on one gets none.
+Running *running_for(const mfg_core_ctx *ctx)
 {
-	if (!g_stats || cpu >= g_nr_cpus)
+	if (!g_stats || ctx->cpu >= g_nr_cpus)
 		return nullptr;
-	Running *r = g_stats[cpu].running;
-	return r && r->stack && r->stack->owner == task ? r : nullptr;
+	Running *r = g_stats[ctx->cpu].running;
+	return r && r->irq_ctx == ctx->irq_ctx ? r : nullptr;
 }
 
 void count_miss(u32 cpu, mfg_miss cause, u64 n = 1)
@@ -168,14 +179,6 @@ TaskStack *table_stack(const mfg_core_ctx *ctx)
 	if (s)
 		cache_stack(g_stats[ctx->cpu], ctx->task, s);
 	return s;
-}
-
-// current's stack, if it has one (@ctx must describe current).
-TaskStack *find_stack(const mfg_core_ctx *ctx)
-{
-	if (TaskStack *s = cached_stack(g_stats[ctx->cpu], ctx->task))
-		return s;
-	return find_and_cache_stack(ctx);
 }
 
 // current's stack from the hash, taking one from the CPU's pool on its
@@ -256,9 +259,16 @@ void call_entry_only(const mfg_core_ctx *ctx, UserMask users, const mfg_entry &t
 }
 
 // Tell the users in @users that wanted this call's return and got no frame
-// for it, so that they can count what they did not see.
-[[gnu::noinline]] void report_missed(UserMask users, unsigned long ip)
+// for it, so that they can count what they did not see. Their traced calls
+// run untraced like any callback's: a full stack would otherwise miss again,
+// and again.
+[[gnu::noinline]] void report_missed(const mfg_core_ctx *ctx, UserMask users, unsigned long ip)
 {
+	[[gnu::uninitialized]] Running r;
+	r.kind = Running::Kind::kEntryOnly;
+	r.irq_ctx = ctx->irq_ctx;
+	r.stack = nullptr;
+	RunningScope running(g_stats[ctx->cpu].running, r);
 	for (; users; users &= users - 1) {
 		u64 gen;
 		mfg_ops *ops = live_user(ktl::lowest_bit(users), &gen);
@@ -319,6 +329,11 @@ extern "C" [[gnu::no_stack_protector]] int mfg_core_entry(const struct mfg_core_
 							   unsigned long *retp, unsigned long frame_key,
 							   struct ftrace_regs *fregs)
 {
+	CpuState &cpu = g_stats[ctx->cpu];
+	if (const Running *r = cpu.running; r && r->irq_ctx == ctx->irq_ctx) [[unlikely]] {
+		count_miss(ctx->cpu, MFG_MISS_RECURSION);
+		return 0;
+	}
 	const FuncMap *map = g_map.load_acquire();
 	if (!map)
 		return 0;
@@ -333,7 +348,6 @@ extern "C" [[gnu::no_stack_protector]] int mfg_core_entry(const struct mfg_core_
 	trace.func = ip;
 	trace.ret_addr = *retp;
 	trace.depth = 0;
-	CpuState &cpu = g_stats[ctx->cpu];
 	const UserMask returners = users & g_return_users.load_relaxed();
 	TaskStack *s = cached_stack(cpu, ctx->task);
 	if (!s)
@@ -346,6 +360,7 @@ extern "C" [[gnu::no_stack_protector]] int mfg_core_entry(const struct mfg_core_
 		// nothing for them.
 		[[gnu::uninitialized]] Running r;
 		r.kind = Running::Kind::kEntryOnly;
+		r.irq_ctx = ctx->irq_ctx;
 		r.stack = s;
 		RunningScope running(cpu.running, r);
 		call_entry_only(ctx, users & ~returners, trace, fregs);
@@ -353,7 +368,7 @@ extern "C" [[gnu::no_stack_protector]] int mfg_core_entry(const struct mfg_core_
 	if (!returners)
 		return want;
 	if (!s) {
-		report_missed(returners, ip);
+		report_missed(ctx, returners, ip);
 		return want;
 	}
 
@@ -361,11 +376,12 @@ extern "C" [[gnu::no_stack_protector]] int mfg_core_entry(const struct mfg_core_
 	[[gnu::uninitialized]] TaskStack::Frames::Builder frame(s->frames, {trace.ret_addr, ip, calltime, frame_key});
 	if (!frame.ok()) {
 		count_miss(ctx->cpu, MFG_MISS_OVERFLOW);
-		report_missed(returners, ip);
+		report_missed(ctx, returners, ip);
 		return want;
 	}
 	[[gnu::uninitialized]] Running r;
 	r.kind = Running::Kind::kEntry;
+	r.irq_ctx = ctx->irq_ctx;
 	r.stack = s;
 	r.builder = &frame;
 	r.frame = frame.frame_index();
@@ -432,7 +448,10 @@ extern "C" [[gnu::no_stack_protector]] unsigned long mfg_core_return(const struc
 								      unsigned long *unwind_slot,
 								      struct ftrace_regs *fregs)
 {
-	TaskStack *s = find_stack(ctx);
+	CpuState &cpu = g_stats[ctx->cpu];
+	TaskStack *s = cached_stack(cpu, ctx->task);
+	if (!s)
+		s = find_and_cache_stack(ctx);
 	if (!s || s->frames.empty())
 		mfg_k_fatal("return trampoline reached with no shadow frame");
 	// Normally the return belongs to the top frame.
@@ -468,9 +487,9 @@ extern "C" [[gnu::no_stack_protector]] unsigned long mfg_core_return(const struc
 	dispatch.prev = s->dispatch;
 	dispatch.frame = index;
 	s->dispatch = &dispatch;
-	CpuState &cpu = g_stats[ctx->cpu];
 	[[gnu::uninitialized]] Running r;
 	r.kind = Running::Kind::kReturn;
+	r.irq_ctx = ctx->irq_ctx;
 	r.stack = s;
 	r.frame = index;
 	RunningScope running(cpu.running, r);
@@ -502,11 +521,11 @@ extern "C" [[gnu::no_stack_protector]] unsigned long mfg_core_return(const struc
 
 // ---------------------------------------------------------------- data API
 
-extern "C" void *mfg_core_reserve_data(unsigned int cpu, const void *task, int size)
+extern "C" void *mfg_core_reserve_data(const struct mfg_core_ctx *ctx, int size)
 {
 	if (size <= 0 || size > static_cast<int>(MFG_MAX_DATA_WORDS * sizeof(u64)))
 		return nullptr;
-	Running *r = running_for(cpu, task);
+	Running *r = running_for(ctx);
 	if (!r || r->kind != Running::Kind::kEntry)
 		return nullptr;
 	// The builder's open entry is r->slot's: the callback runs between
@@ -514,17 +533,17 @@ extern "C" void *mfg_core_reserve_data(unsigned int cpu, const void *task, int s
 	return r->builder->reserve((static_cast<u32>(size) + sizeof(u64) - 1) / sizeof(u64));
 }
 
-extern "C" void *mfg_core_retrieve_data(unsigned int cpu, const void *task, int *size)
+extern "C" void *mfg_core_retrieve_data(const struct mfg_core_ctx *ctx, int *size)
 {
-	Running *r = running_for(cpu, task);
+	Running *r = running_for(ctx);
 	if (!r || r->kind != Running::Kind::kReturn)
 		return nullptr;
 	return entry_data(r->data, r->data_words, size);
 }
 
-extern "C" void *mfg_core_retrieve_parent_data(unsigned int cpu, const void *task, int depth, int *size)
+extern "C" void *mfg_core_retrieve_parent_data(const struct mfg_core_ctx *ctx, int depth, int *size)
 {
-	Running *r = running_for(cpu, task);
+	Running *r = running_for(ctx);
 	if (!r || r->kind == Running::Kind::kEntryOnly || depth < 0 || static_cast<u32>(depth) > r->frame)
 		return nullptr;
 	EntryView e{};

@@ -17,6 +17,7 @@
 
 #include <linux/ftrace.h>
 #include <linux/mutex.h>
+#include <linux/preempt.h>
 #include <linux/sched.h>
 
 #include <mfgraph.h>
@@ -38,6 +39,7 @@ static __always_inline void mfg_ctx_of(struct mfg_core_ctx *ctx, struct task_str
 {
 	ctx->task = task;
 	ctx->cpu = cpu;
+	ctx->irq_ctx = preempt_count() & (NMI_MASK | HARDIRQ_MASK | SOFTIRQ_OFFSET);
 	ctx->rcu_watching = mfg_rcu_is_watching_here();
 }
 

@@ -116,6 +116,10 @@ static int __init mfg_init(void)
 	struct mfg_core_info info;
 	int ret;
 
+	/* Before anything reads a filter: refuse to load rather than oops later. */
+	ret = mfg_ftrace_hash_init();
+	if (ret)
+		return ret;
 	ret = mfg_hook_init();
 	if (ret)
 		return ret;

@@ -176,7 +176,11 @@ private:
 class StackPool {
 public:
 	static constexpr u32 kPerCpu = 2;
-	static constexpr u32 kLowWater = 1;
+	// Ask for a refill as soon as a stack is taken, not when the last one
+	// goes: a burst of new tasks on one CPU (a thread pool starting up)
+	// then finds the pool refilled between takes more often. A take
+	// happens once in a task's life, so the request costs little.
+	static constexpr u32 kLowWater = kPerCpu;
 
 	static StackPool *create(u32 nr_cpus)
 	{

@@ -49,8 +49,10 @@ if [ -n "${MFG_BUILD_ONLY:-}" ]; then
 fi
 
 mods=("$out/src/mfgraph.ko" "$out/src/mfg_module_test.ko" "$out/src/mfg_core_test.ko"
-	"$out/src/mfg_hook_test.ko" "$out/src/mfg_kretprobe.ko" "$out/src/mfg_kretprobe_test.ko")
-suites=(mfgraph_module mfgraph_core mfgraph_hook mfgraph_kretprobe)
+	"$out/src/mfg_hook_test.ko" "$out/src/mfg_kretprobe.ko" "$out/src/mfg_kretprobe_test.ko"
+	"$out/src/mfg_unwind_test.ko" "$out/src/mfg_ftrace_hash_test.ko")
+suites=(mfgraph_module mfgraph_core mfgraph_hook mfgraph_kretprobe mfgraph_unwind
+	mfgraph_ftrace_hash)
 for m in ${EXTRA_MODULES:-}; do mods+=("$m"); done
 for s in ${EXTRA_SUITES:-}; do suites+=("$s"); done
 
