@@ -4,6 +4,11 @@
  * registered ftrace_ops into which ftrace resolves names, globs and
  * addresses; the hook's ftrace filter and the engine's function map are
  * rebuilt from the live users' filters whenever one changes.
+ *
+ * ftrace forgets a module's functions when the module goes, but only in its
+ * own trace arrays' filters: an address left in ours would make every later
+ * ftrace_set_filter_ips() with it fail, and would select whatever module
+ * is loaded at that address next. A module notifier takes them out first.
  */
 #include <linux/ftrace.h>
 #include <linux/kprobes.h>
@@ -18,10 +23,24 @@
 struct mfg_filter {
 	struct ftrace_ops resolver;
 	bool all;
+	struct list_head node;	/* in mfg_filters */
 };
 
 static bool mfg_hook_registered;
 static bool mfg_hook_all;
+/* Every user's filter, registered or not: a going module leaves them all. mfg_mutex. */
+static LIST_HEAD(mfg_filters);
+static bool mfg_module_nb_registered;
+
+/*
+ * The text of the last modules that went. Their functions stay known to
+ * ftrace from our GOING notification until ftrace_release_mod(): a filter
+ * set in that window must not pick them up. A module loaded at the same
+ * place later takes its range off. mfg_mutex.
+ */
+#define MFG_GONE_MODULES 8
+static struct mfg_module_text mfg_gone[MFG_GONE_MODULES];
+static unsigned int mfg_gone_next;
 
 static struct mfg_filter *mfg_filter_of(struct mfg_ops *ops, bool create)
 {
@@ -29,9 +48,18 @@ static struct mfg_filter *mfg_filter_of(struct mfg_ops *ops, bool create)
 
 	if (!f && create) {
 		f = kzalloc(sizeof(*f), GFP_KERNEL);
+		if (f)
+			list_add(&f->node, &mfg_filters);
 		ops->filter = f;
 	}
 	return f;
+}
+
+static void mfg_filter_free(struct mfg_filter *f)
+{
+	list_del(&f->node);
+	ftrace_free_filter(&f->resolver);
+	kfree(f);
 }
 
 static int mfg_cmp_ulong(const void *a, const void *b)
@@ -132,6 +160,125 @@ bool mfg_is_registered(struct mfg_ops *ops)
 	return ops->slot >= 0 && ops->slot < MFG_MAX_USERS && mfg_users[ops->slot] == ops;
 }
 
+typedef bool (*mfg_ip_test_t)(unsigned long ip, const void *arg);
+
+/*
+ * Take out of @f the functions @gone picks. ftrace must still know them:
+ * removing an address it no longer has fails. Returns how many went, or a
+ * negative errno; on an error @f is emptied rather than left holding them.
+ */
+static int mfg_filter_prune(struct mfg_filter *f, mfg_ip_test_t gone, const void *arg)
+{
+	unsigned long *ips;
+	unsigned int n, i, k = 0;
+	int ret;
+
+	ret = mfg_ftrace_ops_ips(&f->resolver, &ips, &n);
+	if (!ret) {
+		for (i = 0; i < n; i++)
+			if (gone(ips[i], arg))
+				ips[k++] = ips[i];
+		if (k)
+			ret = ftrace_set_filter_ips(&f->resolver, ips, k, 1, 0);
+		kvfree(ips);
+	}
+	if (!ret)
+		return k;
+	/*
+	 * Emptying needs no memory: the resolver was never registered, so
+	 * a zeroed one is a fresh, empty filter again.
+	 */
+	ftrace_free_filter(&f->resolver);
+	memset(&f->resolver, 0, sizeof(f->resolver));
+	return ret;
+}
+
+static bool mfg_ip_in_module(unsigned long ip, const void *mod)
+{
+	return within_module(ip, mod);
+}
+
+static bool mfg_ip_in_module_init(unsigned long ip, const void *mod)
+{
+	return within_module_init(ip, mod);
+}
+
+static bool mfg_ip_gone(unsigned long ip, const void *unused)
+{
+	unsigned int i;
+
+	for (i = 0; i < MFG_GONE_MODULES; i++)
+		if (mfg_module_text_has(&mfg_gone[i], ip))
+			return true;
+	return false;
+}
+
+/* A filter just changed: drop what it picked up of a module on its way out. */
+static int mfg_filter_drop_gone(struct mfg_filter *f)
+{
+	int ret = mfg_filter_prune(f, mfg_ip_gone, NULL);
+
+	if (ret < 0)
+		pr_err("mfgraph: no memory to drop a going module's functions: filter emptied\n");
+	return min(ret, 0);
+}
+
+/*
+ * A module goes (or its init text does, once it is live): its functions
+ * leave every filter, registered users' or not, while ftrace still knows
+ * them (it forgets them in ftrace_release_mod(), after this notification;
+ * a module whose load fails after COMING gets GOING too, before that). A
+ * filter that had only them selects nothing from now on.
+ */
+static int mfg_module_notify(struct notifier_block *nb, unsigned long state, void *data)
+{
+	struct module *mod = data;
+	struct mfg_filter *f;
+	mfg_ip_test_t gone;
+	bool changed = false;
+	unsigned int i;
+	int ret;
+
+	switch (state) {
+	case MODULE_STATE_COMING:
+		mutex_lock(&mfg_mutex);
+		/* Its functions are real now, wherever an old module was. */
+		for (i = 0; i < MFG_GONE_MODULES; i++)
+			if (mfg_module_text_overlaps(&mfg_gone[i], mod))
+				memset(&mfg_gone[i], 0, sizeof(mfg_gone[i]));
+		mutex_unlock(&mfg_mutex);
+		return NOTIFY_DONE;
+	case MODULE_STATE_LIVE:
+		gone = mfg_ip_in_module_init;
+		break;
+	case MODULE_STATE_GOING:
+		gone = mfg_ip_in_module;
+		break;
+	default:
+		return NOTIFY_DONE;
+	}
+	mutex_lock(&mfg_mutex);
+	if (state == MODULE_STATE_GOING) {
+		mfg_module_text_of(&mfg_gone[mfg_gone_next], mod);
+		mfg_gone_next = (mfg_gone_next + 1) % MFG_GONE_MODULES;
+	}
+	list_for_each_entry(f, &mfg_filters, node) {
+		ret = mfg_filter_prune(f, gone, mod);
+		if (ret < 0)
+			pr_err("mfgraph: no memory to drop %s's functions from a filter: filter emptied\n",
+			       mod->name);
+		changed |= ret != 0;
+	}
+	if (changed && mfg_update_hook_locked())
+		pr_err("mfgraph: could not update the hook without %s's functions\n", mod->name);
+	mutex_unlock(&mfg_mutex);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block mfg_module_nb = {
+	.notifier_call = mfg_module_notify,
+};
+
 /* A name, or a glob ftrace matched nothing for: tell "no such" from "not traceable". */
 static int mfg_explain_no_match(const char *glob)
 {
@@ -208,6 +355,9 @@ int mfg_set_filter(struct mfg_ops *ops, const char *glob, bool reset)
 			goto unlock;
 		if (reset)
 			f->all = false;
+		ret = mfg_filter_drop_gone(f);
+		if (ret)
+			goto unlock;
 	}
 	ret = mfg_is_registered(ops) ? mfg_update_hook_locked() : 0;
 unlock:
@@ -240,6 +390,11 @@ int mfg_set_filter_ips(struct mfg_ops *ops, unsigned long *ips, unsigned int n, 
 		goto unlock;
 	if (reset && !remove)
 		f->all = false;
+	if (!remove) {
+		ret = mfg_filter_drop_gone(f);
+		if (ret)
+			goto unlock;
+	}
 	ret = mfg_is_registered(ops) ? mfg_update_hook_locked() : 0;
 unlock:
 	mutex_unlock(&mfg_mutex);
@@ -307,11 +462,9 @@ void mfg_free_filter(struct mfg_ops *ops)
 	}
 	f = ops->filter;
 	ops->filter = NULL;
+	if (f)
+		mfg_filter_free(f);
 	mutex_unlock(&mfg_mutex);
-	if (f) {
-		ftrace_free_filter(&f->resolver);
-		kfree(f);
-	}
 }
 EXPORT_SYMBOL_GPL(mfg_free_filter);
 
@@ -331,12 +484,34 @@ bool mfg_hook_is_registered(bool *all)
 	return mfg_hook_registered;
 }
 
+int mfg_filters_init(void)
+{
+	int ret = register_module_notifier(&mfg_module_nb);
+
+	if (ret)
+		pr_err("mfgraph: cannot watch modules going (%d)\n", ret);
+	mfg_module_nb_registered = !ret;
+	return ret;
+}
+
 void mfg_filters_exit(void)
 {
+	struct mfg_filter *f, *next;
+	unsigned int leaked = 0;
 	void *map;
 	int err;
 
+	if (mfg_module_nb_registered)
+		unregister_module_notifier(&mfg_module_nb);
+	mfg_module_nb_registered = false;
 	mutex_lock(&mfg_mutex);
+	/* Clients that never called mfg_free_filter(): they are gone now. */
+	list_for_each_entry_safe(f, next, &mfg_filters, node) {
+		mfg_filter_free(f);
+		leaked++;
+	}
+	if (leaked)
+		pr_warn("mfgraph: %u filters were never freed (mfg_free_filter)\n", leaked);
 	/* The hook is off for good: its filter hash goes with the module. */
 	if (!mfg_hook_registered)
 		ftrace_free_filter(&mfg_hook_ops);

@@ -48,6 +48,7 @@ int mfg_update_hook_locked(void);
 bool mfg_is_registered(struct mfg_ops *ops);
 void mfg_filter_describe(struct mfg_ops *ops, bool *all, unsigned long *size);
 bool mfg_hook_is_registered(bool *all);
+int mfg_filters_init(void);
 void mfg_filters_exit(void);
 
 /* lifecycle.c */

@@ -13,7 +13,9 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/printk.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
+#include <linux/workqueue.h>
 #include <linux/slab.h>
 #include <linux/version.h>
 
@@ -52,6 +54,81 @@ static __always_inline bool mfg_rcu_is_watching_here(void)
 #else
 	return rcu_is_watching();
 #endif
+}
+
+/* Where a module's code was: its core and init text. */
+struct mfg_module_text {
+	unsigned long base[2];
+	unsigned long size[2];
+};
+
+static inline void mfg_module_text_of(struct mfg_module_text *t, const struct module *mod)
+{
+#if KERNEL_VERSION(6, 4, 0) <= LINUX_VERSION_CODE
+	t->base[0] = (unsigned long)mod->mem[MOD_TEXT].base;
+	t->size[0] = mod->mem[MOD_TEXT].size;
+	t->base[1] = (unsigned long)mod->mem[MOD_INIT_TEXT].base;
+	t->size[1] = mod->mem[MOD_INIT_TEXT].size;
+#else
+	t->base[0] = (unsigned long)mod->core_layout.base;
+	t->size[0] = mod->core_layout.text_size;
+	t->base[1] = (unsigned long)mod->init_layout.base;
+	t->size[1] = mod->init_layout.text_size;
+#endif
+}
+
+static inline bool mfg_module_text_has(const struct mfg_module_text *t, unsigned long addr)
+{
+	return addr - t->base[0] < t->size[0] || addr - t->base[1] < t->size[1];
+}
+
+static inline bool mfg_module_text_overlaps(const struct mfg_module_text *t,
+					    const struct module *mod)
+{
+	struct mfg_module_text m;
+	int i, j;
+
+	mfg_module_text_of(&m, mod);
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < 2; j++)
+			if (t->size[i] && m.size[j] && t->base[i] < m.base[j] + m.size[j] &&
+			    m.base[j] < t->base[i] + t->size[i])
+				return true;
+	return false;
+}
+
+#ifndef CONFIG_TASKS_RUDE_RCU
+static inline void mfg_noop_work(struct work_struct *work)
+{
+}
+#endif
+
+/*
+ * Wait until no CPU and no task can still be executing mfgraph's return
+ * path, as ftrace does before it frees a dynamic trampoline
+ * (ftrace_shutdown()). The caller has made sure no new frame can be pushed
+ * and none is left to pop.
+ *
+ * Rude RCU (a schedule on every CPU) waits out code that runs with
+ * preemption disabled where RCU is not watching (idle entry and exit, early
+ * interrupt entry), which synchronize_rcu() does not see. Tasks RCU waits
+ * for every task to switch voluntarily or run in user space: a task
+ * preempted in the trampoline or in the handler's tail, after its last
+ * frame popped, has done neither. Without PREEMPTION no task can be
+ * preempted there and synchronize_rcu_tasks() is synchronize_rcu().
+ * FUNCTION_TRACER selects TASKS_RUDE_RCU since 5.8; before that, do what
+ * it does.
+ *
+ * Context: process context, may sleep (for seconds).
+ */
+static inline void mfg_wait_trampoline_users(void)
+{
+#ifdef CONFIG_TASKS_RUDE_RCU
+	synchronize_rcu_tasks_rude();
+#else
+	schedule_on_each_cpu(mfg_noop_work);
+#endif
+	synchronize_rcu_tasks();
 }
 
 /*

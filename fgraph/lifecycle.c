@@ -226,6 +226,12 @@ void mfg_lifecycle_exit(void)
 	}
 	cancel_delayed_work_sync(&mfg_drain_work);
 	cancel_work_sync(&mfg_free_work);
+	/*
+	 * The drain saw every stack empty, but a task that popped the last
+	 * frame may still be preempted in the return path's tail or the
+	 * trampoline, about to run our text again: see kcompat.h.
+	 */
+	mfg_wait_trampoline_users();
 	mutex_lock(&mfg_mutex);
 	if (mfg_core_stacks_started()) {
 		/* Only when load failed half way: nothing can hold frames. */

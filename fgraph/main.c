@@ -123,6 +123,12 @@ static int __init mfg_init(void)
 	ret = mfg_hook_init();
 	if (ret)
 		return ret;
+	/* A module that goes must leave the filters: see fgraph/filter.c. */
+	ret = mfg_filters_init();
+	if (ret) {
+		mfg_hook_exit();
+		return ret;
+	}
 	mfg_debugfs_dir = debugfs_create_dir("mfgraph", NULL);
 	debugfs_create_file("core", 0444, mfg_debugfs_dir, NULL, &mfg_core_fops);
 	debugfs_create_file("users", 0444, mfg_debugfs_dir, NULL, &mfg_users_fops);

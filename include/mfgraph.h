@@ -59,6 +59,12 @@ void mfg_unregister(struct mfg_ops *ops);
  *
  * An empty filter traces nothing. Works before and while @ops is registered.
  *
+ * A module's functions leave the filter when the module unloads (or fails
+ * to load), and its init functions when its init is done, whether @ops is
+ * registered or not; a filter left empty then traces nothing. A module
+ * loaded later, even at the same address, is not traced until a filter
+ * names its functions again. A module on its way out matches nothing.
+ *
  * Context: process context, may sleep.
  * Return: 0; -EINVAL for bad arguments or a function ftrace cannot trace;
  * -ENOENT when nothing of that name exists; -ENOMEM.
@@ -73,6 +79,10 @@ int mfg_set_filter(struct mfg_ops *ops, const char *glob, bool reset);
  * @remove: true to remove them from the filter
  * @reset: true to clear the filter first
  *
+ * The addresses of a module's functions leave the filter when the module
+ * unloads, as with mfg_set_filter(); an address in a module on its way out
+ * is not added.
+ *
  * Context: process context, may sleep.
  * Return: 0; -EINVAL for bad arguments or an address ftrace cannot trace;
  * -ENOENT when removing an address not in the filter; -ENOMEM.
@@ -83,6 +93,8 @@ int mfg_set_filter_ips(struct mfg_ops *ops, unsigned long *ips, unsigned int n, 
 /**
  * mfg_free_filter() - free a user's filter
  * @ops: the user, not registered
+ *
+ * A filter never freed is freed, with a warning, when mfgraph unloads.
  *
  * Context: process context, may sleep.
  */

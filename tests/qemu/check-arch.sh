@@ -67,6 +67,8 @@ for prog in "$top"/tests/progs/*.c; do
 done
 args+=(--file "$out/src/mfg_hold_test.ko" --file "$out/src/mfg_krp_hold_test.ko")
 args+=(--file "$out/src/mfg_krp_target.ko" --file "$out/src/mfg_krp_gone_test.ko")
+args+=(--file "$out/src/mfg_gone_target.ko" --file "$out/src/mfg_gone_test.ko")
+args+=(--file "$out/src/mfg_tail_test.ko")
 for scenario in "$here"/scenarios/*.sh; do args+=(--scenario "$scenario"); done
 for m in "${mods[@]}"; do args+=(--module "$m"); done
 for s in "${suites[@]}"; do args+=(--suite "$s"); done

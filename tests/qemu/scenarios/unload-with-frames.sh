@@ -3,8 +3,10 @@
 # Runs in the guest's /init after the suites, with mfgraph unloaded.
 step "insmod mfgraph (unload scenario)" insmod /mfg/mfgraph.ko
 step "insmod mfg_hold_test (traces hrtimer_nanosleep)" insmod /mfg/mfg_hold_test.ko
-# This sleep enters hrtimer_nanosleep with the user registered: a frame.
-sleep 3 &
+# This sleep enters hrtimer_nanosleep with the user registered: a frame. It
+# must outlast the rmmod below, which waits for tasks RCU (seconds on the
+# debug kernels under TCG).
+sleep 8 &
 sleeper=$!
 sleep 1
 # The user leaves (its module unloads) while the sleeper is still inside.
