@@ -23,6 +23,7 @@ struct mfg_cpu_request {
 	struct irq_work irq;
 	struct work_struct work;
 	unsigned int cpu;
+	bool pending;		/* asked, and the refill has not run yet */
 };
 
 static bool mfg_started;
@@ -37,8 +38,23 @@ static DECLARE_WORK(mfg_free_work, mfg_free_fn);
 /* The tracing path asks: any context, NMI included. */
 void mfg_request_refill(void)
 {
+	struct mfg_cpu_request *req = this_cpu_ptr(&mfg_requests);
+
+	/*
+	 * One request per CPU until the refill has run: when everything is
+	 * traced ("*"), the irq_work handler's own traced calls find the
+	 * pool empty as well, and each would raise the next irq_work, for
+	 * ever. And none from a CPU going down or not up yet: an irq_work
+	 * queued after the dying CPU flushed its list stays pending, and
+	 * the unload's irq_work_sync() would wait for it for ever. An NMI
+	 * between the test and the store queues the same irq_work, which
+	 * irq_work_queue() turns into one.
+	 */
+	if (READ_ONCE(req->pending) || !cpu_online(req->cpu))
+		return;
+	WRITE_ONCE(req->pending, true);
 	/* irq_work is NMI-safe; the work item it queues may sleep. */
-	irq_work_queue(this_cpu_ptr(&mfg_requests.irq));
+	irq_work_queue(&req->irq);
 }
 
 static void mfg_request_irq(struct irq_work *irq)
@@ -73,6 +89,7 @@ static void mfg_request_fn(struct work_struct *work)
 	mfg_core_account_stacks(-(long)(got - used));
 unlock:
 	mutex_unlock(&mfg_mutex);
+	WRITE_ONCE(req->pending, false);
 }
 
 static void mfg_collect_stack(void *stack, void *arg)

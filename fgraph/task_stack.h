@@ -175,7 +175,9 @@ private:
 // enough: an interrupted take() or put() sees the count move and retries.
 class StackPool {
 public:
-	static constexpr u32 kPerCpu = 2;
+	// Enough for a burst of new tasks (a fork storm, a thread pool
+	// starting) between two refills: 32 KiB a CPU with 4 KiB stacks.
+	static constexpr u32 kPerCpu = 8;
 	// Ask for a refill as soon as a stack is taken, not when the last one
 	// goes: a burst of new tasks on one CPU (a thread pool starting up)
 	// then finds the pool refilled between takes more often. A take
