@@ -9,6 +9,9 @@
 #   make host-test            GoogleTest only
 #   make kernel ARCH=arm64    build (or reuse) a test kernel; prints its directory
 #   make qemu-test ARCH=x86_64 [FLAVOUR=debug]   one arch under QEMU
+#   make torture              the torture suite alone, both arches, both flavours
+#                             (ARCH=, FLAVOUR=, DURATION= seconds per workload,
+#                             WORKLOADS="fork exec ...")
 #   make bench                the benchmark table (host, then one QEMU boot per arch)
 #   make profile              where one traced call's instructions go (x86_64, needs gdb)
 #   make lint                 checkpatch on the C glue (needs a cached kernel source)
@@ -19,7 +22,7 @@ FLAVOUR ?= default
 CHECK_ARCHES ?= x86_64 arm64
 ARCH ?= $(shell uname -m | sed -e s/aarch64/arm64/)
 
-.PHONY: all modules clean host-test kernel qemu-test check lint bench profile
+.PHONY: all modules clean host-test kernel qemu-test check lint bench profile torture
 
 all: modules
 
@@ -53,6 +56,21 @@ check:
 		$(foreach f,$(FLAVOUR),$(addsuffix -$(f),$(CHECK_ARCHES)))
 	@if [ -e build/.check-failed ]; then echo "check failed: $$(cat build/.check-failed)"; \
 		rm -f build/.check-failed; exit 1; fi
+
+# The torture suite (tests/torture/, docs/testing.md) on its own, minutes per
+# workload; make check runs it for a few seconds per workload.
+TORTURE_ARCHES = $(if $(filter command line environment,$(origin ARCH)),$(ARCH),$(CHECK_ARCHES))
+TORTURE_FLAVOURS = $(if $(filter command line environment,$(origin FLAVOUR)),$(FLAVOUR),default debug)
+torture:
+	rm -f build/.torture-failed; mkdir -p build
+	for flavour in $(TORTURE_FLAVOURS); do for arch in $(TORTURE_ARCHES); do \
+		duration=$(DURATION); duration=$${duration:-$$([ $$flavour = debug ] && echo 120 || echo 30)}; \
+		TORTURE_ONLY=1 TORTURE_DURATION=$$duration TORTURE_WORKLOADS="$(WORKLOADS)" \
+			tests/qemu/check-arch.sh $$arch $$flavour || \
+			echo $$arch/$$flavour >> build/.torture-failed; \
+	done; done
+	@if [ -e build/.torture-failed ]; then echo "torture failed: $$(cat build/.torture-failed)"; \
+		rm -f build/.torture-failed; exit 1; fi
 
 bench:
 	tests/bench/bench.sh

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mfg_torture: what the torture module's two objects share. torture.c is
+ * built without ftrace instrumentation, like every mfgraph object;
+ * torture_traced.c is built with it, so that a user tracing "*" traces its
+ * own callbacks (see the "star" workload).
+ */
+#ifndef MFG_TORTURE_H
+#define MFG_TORTURE_H
+
+#include <linux/atomic.h>
+#include <linux/container_of.h>
+
+#include <mfgraph.h>
+
+/* Tags the per-call data: a return must carry its own entry's tag. */
+#define MFG_TORTURE_MAGIC 0x70e7u
+
+/**
+ * struct mfg_torture_user - one mfgraph user of the torture module
+ * @ops: the user
+ * @name: for messages
+ * @serial: bumped before each registration; the entry stores it in the
+ *          call's data, so a return of an earlier registration shows
+ * @live: set before mfg_register(), cleared after mfg_unregister()
+ * @registered: whether the owner holds it registered
+ * @entries: entry callbacks that asked for the return
+ * @returns: return callbacks
+ * @bad: returns whose data was not their entry's (stale or foreign)
+ * @dead: callbacks that ran while @live was clear
+ * @nodata: entries that could not reserve their data
+ */
+struct mfg_torture_user {
+	struct mfg_ops ops;
+	const char *name;
+	unsigned long serial;
+	bool live;
+	bool registered;
+	atomic_long_t entries;
+	atomic_long_t returns;
+	atomic_long_t bad;
+	atomic_long_t dead;
+	atomic_long_t nodata;
+};
+
+/*
+ * The checks of both objects' callbacks. The entry keeps two words: the tag
+ * with the registration's serial, and the function; the return must find
+ * both as they were.
+ */
+static inline int mfg_torture_do_entry(const struct mfg_entry *trace, struct mfg_ops *ops)
+{
+	struct mfg_torture_user *u = container_of(ops, struct mfg_torture_user, ops);
+	unsigned long *data;
+
+	if (!READ_ONCE(u->live))
+		atomic_long_inc(&u->dead);
+	data = mfg_reserve_data(2 * sizeof(unsigned long));
+	if (data) {
+		data[0] = READ_ONCE(u->serial) << 16 | MFG_TORTURE_MAGIC;
+		data[1] = trace->func;
+	} else {
+		atomic_long_inc(&u->nodata);
+	}
+	atomic_long_inc(&u->entries);
+	return 1;
+}
+
+static inline void mfg_torture_do_return(const struct mfg_return *trace, struct mfg_ops *ops)
+{
+	struct mfg_torture_user *u = container_of(ops, struct mfg_torture_user, ops);
+	unsigned long *data;
+	int size = 0;
+
+	if (!READ_ONCE(u->live))
+		atomic_long_inc(&u->dead);
+	data = mfg_retrieve_data(&size);
+	if (data && (size != 2 * sizeof(unsigned long) ||
+		     data[0] != (READ_ONCE(u->serial) << 16 | MFG_TORTURE_MAGIC) ||
+		     data[1] != trace->func))
+		atomic_long_inc(&u->bad);
+	atomic_long_inc(&u->returns);
+}
+
+/* The same checks, in torture_traced.c: compiled with ftrace instrumentation. */
+int mfg_torture_traced_entry(const struct mfg_entry *trace, struct mfg_ops *ops,
+			     struct ftrace_regs *fregs);
+void mfg_torture_traced_return(const struct mfg_return *trace, struct mfg_ops *ops,
+			       struct ftrace_regs *fregs);
+
+#endif /* MFG_TORTURE_H */
