@@ -6,13 +6,14 @@
  *
  *   insmod mfg_torture.ko workload=fork duration=5
  *   ... the workload runs ...
+ *   echo stop > /sys/kernel/debug/mfg_torture/stop
  *   cat /sys/kernel/debug/mfg_torture/result
  *
  * Loading registers the workload's steady users (they stay registered the
- * whole run) and starts one churn kthread per online CPU. Reading "result"
+ * whole run) and starts one churn kthread per online CPU. Writing "stop"
  * stops the churn, waits until every steady user has seen as many returns as
  * entries (the script stops the workload first), unregisters everything and
- * returns one line: "MFG-TORTURE: <workload>: <counts>: ok" or "...: FAIL
+ * leaves in "result" one line: "MFG-TORTURE: <workload>: <counts>: ok" or "...: FAIL
  * (<why>)". Each user keeps two words of per-call data that its return must
  * find intact, so a stale or foreign return shows as "bad", a callback after
  * unregistration as "dead".
@@ -30,6 +31,7 @@
 #include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/uaccess.h>
 
 #include <mfg_kretprobe.h>
 
@@ -37,11 +39,11 @@
 
 static char *workload = "fork";
 module_param(workload, charp, 0444);
-MODULE_PARM_DESC(workload, "fork, exec, module, hotplug, star, krp or ftrace");
+MODULE_PARM_DESC(workload, "fork, exec, module, hotplug, star, starplain, krp or ftrace");
 
 static unsigned int duration = 600;
 module_param(duration, uint, 0444);
-MODULE_PARM_DESC(duration, "seconds of churn at most (reading result stops it earlier)");
+MODULE_PARM_DESC(duration, "seconds of churn at most (writing stop stops it earlier)");
 
 #define MFG_TT_CHURN_USERS 3
 #define MFG_TT_CHURN_KRPS 2
@@ -52,7 +54,9 @@ MODULE_PARM_DESC(duration, "seconds of churn at most (reading result stops it ea
 #define MFG_TT_STAR	BIT(0)
 /* The workload needs kretprobes: steady ones and churned ones. */
 #define MFG_TT_KRP	BIT(1)
-/* Filters may name functions that come and go (-ENOENT is expected). */
+/* The "*" user's callbacks are the untraced ones (tells defects apart). */
+#define MFG_TT_PLAIN	BIT(3)
+/* Filters may name functions that come and go (see mfg_tt_error()). */
 #define MFG_TT_ENOENT	BIT(2)
 
 struct mfg_tt_workload {
@@ -79,6 +83,8 @@ static const struct mfg_tt_workload mfg_tt_workloads[] = {
 	    "do_nanosleep", "copy_process", "schedule_timeout" } },
 	{ "star", { "vfs_read", "do_sys_openat2" },
 	  { "vfs_read", "copy_process", "do_sys_openat2" }, {}, MFG_TT_STAR },
+	{ "starplain", { "vfs_read", "do_sys_openat2" },
+	  { "vfs_read", "copy_process", "do_sys_openat2" }, {}, MFG_TT_STAR | MFG_TT_PLAIN },
 	{ "krp", { "hrtimer_nanosleep" },
 	  { "hrtimer_nanosleep", "do_nanosleep", "schedule_timeout" },
 	  { "hrtimer_nanosleep", "do_nanosleep" }, MFG_TT_KRP },
@@ -106,7 +112,8 @@ struct mfg_tt_churn {
 };
 
 static const struct mfg_tt_workload *mfg_tt_w;
-static struct mfg_torture_user mfg_tt_steady = { .name = "steady" };
+static struct mfg_torture_func mfg_tt_steady_funcs[MFG_TORTURE_FUNCS];
+static struct mfg_torture_user mfg_tt_steady = { .name = "steady", .funcs = mfg_tt_steady_funcs };
 static struct mfg_torture_user mfg_tt_star = { .name = "star" };
 static struct mfg_tt_krp mfg_tt_krp_inline;	/* data on the shadow stack */
 static struct mfg_tt_krp mfg_tt_krp_pool;	/* data in a maxactive pool */
@@ -114,6 +121,7 @@ static struct mfg_tt_churn *mfg_tt_churn;
 static unsigned int mfg_tt_nr_churn;
 static unsigned long mfg_tt_end;		/* jiffies: churn stops here */
 static unsigned long mfg_tt_start;
+static struct mfg_stats mfg_tt_stats0;		/* the engine's counts at the start */
 
 /* Churn counts, all kthreads together. */
 static atomic_long_t mfg_tt_rounds, mfg_tt_registers, mfg_tt_unregisters, mfg_tt_refilters;
@@ -213,7 +221,13 @@ static void mfg_tt_unregister(struct mfg_torture_user *u)
 
 static void mfg_tt_error(const char *what, const char *glob, int ret)
 {
-	if (ret == -ENOENT && (mfg_tt_w->flags & MFG_TT_ENOENT)) {
+	/*
+	 * Filters on a module's functions: the module may be gone (-ENOENT),
+	 * or be coming or going, its name known but not its ftrace sites
+	 * (-EINVAL). Registration itself must never fail.
+	 */
+	if ((mfg_tt_w->flags & MFG_TT_ENOENT) && (ret == -ENOENT || ret == -EINVAL) &&
+	    !strcmp(what, "mfg_set_filter")) {
 		atomic_long_inc(&mfg_tt_enoent);
 		return;
 	}
@@ -359,6 +373,7 @@ static void mfg_tt_finish(void)
 	unsigned long waited = jiffies;
 	unsigned int i, j;
 	char why[160] = "";
+	struct mfg_stats st;
 	size_t len;
 	bool balanced;
 
@@ -390,6 +405,14 @@ static void mfg_tt_finish(void)
 
 	if (!balanced)
 		strlcat(why, " steady entries != returns", sizeof(why));
+	for (i = 0; i < MFG_TORTURE_FUNCS; i++) {
+		struct mfg_torture_func *f = &mfg_tt_steady_funcs[i];
+
+		if (f->func && atomic_long_read(&f->entries) != atomic_long_read(&f->returns))
+			pr_err("mfg_torture: %s: steady user: %ps: %ld entries, %ld returns\n",
+			       mfg_tt_w->name, (void *)f->func, atomic_long_read(&f->entries),
+			       atomic_long_read(&f->returns));
+	}
 	if (!atomic_long_read(&mfg_tt_steady.entries))
 		strlcat(why, " steady user saw nothing", sizeof(why));
 	if (bad || krp_bad)
@@ -402,7 +425,7 @@ static void mfg_tt_finish(void)
 		strlcat(why, " no churn", sizeof(why));
 
 	len = scnprintf(mfg_tt_result, sizeof(mfg_tt_result),
-			"MFG-TORTURE: %s: %ums, %u churn threads; steady entries=%ld returns=%ld; churn rounds=%ld registers=%ld unregisters=%ld refilters=%ld entries=%ld returns=%ld enoent=%ld errors=%ld; bad=%ld dead=%ld nodata=%ld",
+			"MFG-TORTURE: %s: %ums, %u churn threads; steady entries=%ld returns=%ld; churn rounds=%ld registers=%ld unregisters=%ld refilters=%ld entries=%ld returns=%ld gone=%ld errors=%ld; bad=%ld dead=%ld nodata=%ld",
 			mfg_tt_w->name, jiffies_to_msecs(jiffies - mfg_tt_start), mfg_tt_nr_churn,
 			atomic_long_read(&mfg_tt_steady.entries),
 			atomic_long_read(&mfg_tt_steady.returns), atomic_long_read(&mfg_tt_rounds),
@@ -424,8 +447,41 @@ static void mfg_tt_finish(void)
 				 atomic_long_read(&mfg_tt_krp_pool.entries),
 				 atomic_long_read(&mfg_tt_krp_pool.returns), mfg_tt_krp_pool.missed,
 				 atomic_long_read(&mfg_tt_krp_registers), krp_missed, krp_bad);
+	/* Calls the engine ran untraced, or returns it skipped, meanwhile. */
+	mfg_get_stats(&st);
+	len += scnprintf(mfg_tt_result + len, sizeof(mfg_tt_result) - len,
+			 "; engine misses no_stack=%llu overflow=%llu mismatch=%llu stale=%llu",
+			 st.misses[MFG_MISS_NO_STACK] - mfg_tt_stats0.misses[MFG_MISS_NO_STACK],
+			 st.misses[MFG_MISS_OVERFLOW] - mfg_tt_stats0.misses[MFG_MISS_OVERFLOW],
+			 st.misses[MFG_MISS_MISMATCH] - mfg_tt_stats0.misses[MFG_MISS_MISMATCH],
+			 st.misses[MFG_MISS_STALE] - mfg_tt_stats0.misses[MFG_MISS_STALE]);
 	scnprintf(mfg_tt_result + len, sizeof(mfg_tt_result) - len, ": %s%s\n",
 		  why[0] ? "FAIL" : "ok", why);
+}
+
+/*
+ * Writing "stop" ends the run; a write, not a read, because the steady
+ * users of several workloads trace vfs_read: the reader's own call would
+ * never return while it waits for the balance.
+ */
+static ssize_t mfg_tt_stop_write(struct file *file, const char __user *buf, size_t count,
+				 loff_t *ppos)
+{
+	char cmd[8] = "";
+
+	if (copy_from_user(cmd, buf, min(count, sizeof(cmd) - 1)))
+		return -EFAULT;
+	if (strcmp(strim(cmd), "stop")) {
+		pr_err("mfg_torture: write \"stop\" to stop, nothing else\n");
+		return -EINVAL;
+	}
+	mutex_lock(&mfg_tt_result_lock);
+	if (!mfg_tt_done) {
+		mfg_tt_finish();
+		mfg_tt_done = true;
+	}
+	mutex_unlock(&mfg_tt_result_lock);
+	return count;
 }
 
 static ssize_t mfg_tt_result_read(struct file *file, char __user *buf, size_t count,
@@ -434,14 +490,15 @@ static ssize_t mfg_tt_result_read(struct file *file, char __user *buf, size_t co
 	ssize_t ret;
 
 	mutex_lock(&mfg_tt_result_lock);
-	if (!mfg_tt_done) {
-		mfg_tt_finish();
-		mfg_tt_done = true;
-	}
 	ret = simple_read_from_buffer(buf, count, ppos, mfg_tt_result, strlen(mfg_tt_result));
 	mutex_unlock(&mfg_tt_result_lock);
 	return ret;
 }
+
+static const struct file_operations mfg_tt_stop_fops = {
+	.owner = THIS_MODULE,
+	.write = mfg_tt_stop_write,
+};
 
 static const struct file_operations mfg_tt_result_fops = {
 	.owner = THIS_MODULE,
@@ -481,8 +538,10 @@ static int mfg_tt_start_steady(void)
 	if (mfg_tt_w->flags & MFG_TT_STAR) {
 		static const char *const star[] = { "*", NULL };
 
-		mfg_tt_star.ops.entryfunc = mfg_torture_traced_entry;
-		mfg_tt_star.ops.retfunc = mfg_torture_traced_return;
+		bool plain = mfg_tt_w->flags & MFG_TT_PLAIN;
+
+		mfg_tt_star.ops.entryfunc = plain ? mfg_torture_entry : mfg_torture_traced_entry;
+		mfg_tt_star.ops.retfunc = plain ? mfg_torture_return : mfg_torture_traced_return;
 		ret = mfg_tt_set_filters(&mfg_tt_star, star);
 		if (!ret)
 			ret = mfg_tt_register(&mfg_tt_star);
@@ -516,6 +575,7 @@ static int __init mfg_tt_init(void)
 	mfg_tt_churn = kcalloc(num_possible_cpus(), sizeof(*mfg_tt_churn), GFP_KERNEL);
 	if (!mfg_tt_churn)
 		return -ENOMEM;
+	mfg_get_stats(&mfg_tt_stats0);
 	mfg_tt_start = jiffies;
 	mfg_tt_end = jiffies + duration * HZ;
 	ret = mfg_tt_start_steady();
@@ -546,6 +606,7 @@ static int __init mfg_tt_init(void)
 	}
 	mfg_tt_dir = debugfs_create_dir("mfg_torture", NULL);
 	debugfs_create_file("result", 0444, mfg_tt_dir, NULL, &mfg_tt_result_fops);
+	debugfs_create_file("stop", 0200, mfg_tt_dir, NULL, &mfg_tt_stop_fops);
 	pr_info("mfg_torture: %s: %u churn threads, %us at most\n", mfg_tt_w->name,
 		mfg_tt_nr_churn, duration);
 	return 0;

@@ -16,6 +16,15 @@
 /* Tags the per-call data: a return must carry its own entry's tag. */
 #define MFG_TORTURE_MAGIC 0x70e7u
 
+/* Per-function counts of a user, to name the function when counts differ. */
+#define MFG_TORTURE_FUNCS 16
+
+struct mfg_torture_func {
+	unsigned long func;
+	atomic_long_t entries;
+	atomic_long_t returns;
+};
+
 /**
  * struct mfg_torture_user - one mfgraph user of the torture module
  * @ops: the user
@@ -29,6 +38,7 @@
  * @bad: returns whose data was not their entry's (stale or foreign)
  * @dead: callbacks that ran while @live was clear
  * @nodata: entries that could not reserve their data
+ * @funcs: per-function counts, when not NULL (steady users)
  */
 struct mfg_torture_user {
 	struct mfg_ops ops;
@@ -41,7 +51,29 @@ struct mfg_torture_user {
 	atomic_long_t bad;
 	atomic_long_t dead;
 	atomic_long_t nodata;
+	struct mfg_torture_func *funcs;
 };
+
+/* @func's counts in @u->funcs; NULL when not counted or the table is full. */
+static inline struct mfg_torture_func *mfg_torture_func_of(struct mfg_torture_user *u,
+							   unsigned long func)
+{
+	unsigned int i;
+
+	if (!u->funcs)
+		return NULL;
+	for (i = 0; i < MFG_TORTURE_FUNCS; i++) {
+		unsigned long cur = READ_ONCE(u->funcs[i].func);
+
+		if (cur == func)
+			return &u->funcs[i];
+		if (!cur && !cmpxchg(&u->funcs[i].func, 0, func))
+			return &u->funcs[i];
+		if (READ_ONCE(u->funcs[i].func) == func)
+			return &u->funcs[i];
+	}
+	return NULL;
+}
 
 /*
  * The checks of both objects' callbacks. The entry keeps two words: the tag
@@ -51,8 +83,11 @@ struct mfg_torture_user {
 static inline int mfg_torture_do_entry(const struct mfg_entry *trace, struct mfg_ops *ops)
 {
 	struct mfg_torture_user *u = container_of(ops, struct mfg_torture_user, ops);
+	struct mfg_torture_func *f = mfg_torture_func_of(u, trace->func);
 	unsigned long *data;
 
+	if (f)
+		atomic_long_inc(&f->entries);
 	if (!READ_ONCE(u->live))
 		atomic_long_inc(&u->dead);
 	data = mfg_reserve_data(2 * sizeof(unsigned long));
@@ -69,9 +104,12 @@ static inline int mfg_torture_do_entry(const struct mfg_entry *trace, struct mfg
 static inline void mfg_torture_do_return(const struct mfg_return *trace, struct mfg_ops *ops)
 {
 	struct mfg_torture_user *u = container_of(ops, struct mfg_torture_user, ops);
+	struct mfg_torture_func *f = mfg_torture_func_of(u, trace->func);
 	unsigned long *data;
 	int size = 0;
 
+	if (f)
+		atomic_long_inc(&f->returns);
 	if (!READ_ONCE(u->live))
 		atomic_long_inc(&u->dead);
 	data = mfg_retrieve_data(&size);

@@ -38,7 +38,7 @@ tt_load() {
 	exec) tt_loop tt_exec & tt_loop tt_exec & ;;
 	module) tt_loop tt_modload & tt_loop tt_forks & ;;
 	hotplug) tt_loop tt_hotplug & tt_loop tt_forks & tt_loop tt_reads & tt_loop tt_sleeps & ;;
-	star) tt_loop tt_forks & tt_loop tt_reads & ;;
+	star | starplain) tt_loop tt_forks & tt_loop tt_reads & ;;
 	krp) tt_loop tt_sleeps & tt_loop tt_sleeps & tt_loop tt_sleeps & ;;
 	ftrace) tt_loop tt_sleeps & tt_loop tt_sleeps & tt_loop tt_forks & tt_loop tt_reads & ;;
 	esac
@@ -60,18 +60,19 @@ tt_ftrace_on() {
 }
 
 tt_ftrace_off() {
+	# Read the buffer first: changing current_tracer empties it.
 	echo 0 > $tt_tr/tracing_on
-	echo nop > $tt_tr/current_tracer
 	echo 0 > $tt_tr/events/mfgt/enable
 	tt_graph=$(grep -c 'hrtimer_nanosleep\|vfs_read\|copy_process' $tt_tr/trace)
-	tt_kret=$(grep -c 'mfgt/\|nsleep:\|vread:' $tt_tr/trace)
+	tt_kret=$(grep -c 'nsleep:\|vread:' $tt_tr/trace)
 	tt_hits=$(awk '/nsleep|vread/ { n += $2 } END { print n + 0 }' $tt_tr/kprobe_profile)
+	echo nop > $tt_tr/current_tracer
 	echo > $tt_tr/kprobe_events
 	echo > $tt_tr/set_ftrace_filter
 	echo > $tt_tr/set_graph_function
 	echo > $tt_tr/trace
 	echo "MFG-TORTURE: ftrace (kernel side): function_graph lines=$tt_graph kretprobe events=$tt_kret hits=$tt_hits"
-	[ "$tt_graph" -gt 0 ] && [ "$tt_hits" -gt 0 ]
+	[ "$tt_graph" -gt 0 ] && [ "$tt_kret" -gt 0 ] && [ "$tt_hits" -gt 0 ]
 }
 
 tt_result() {
@@ -101,6 +102,9 @@ for tt_w in $TORTURE_WORKLOADS; do
 		echo 1 > $tt_cpu1
 		step "torture hotplug: cpu1 online at the end" grep -qx 1 $tt_cpu1
 	fi
+	# Not inside step: its $(...) leaves /init blocked in vfs_read on a
+	# pipe, a call the steady users see enter and never return.
+	echo stop > /sys/kernel/debug/mfg_torture/stop
 	step "torture $tt_w: every user consistent, steady users balanced" tt_result
 	step "torture $tt_w: rmmod mfg_torture" rmmod mfg_torture
 	grep -E '^(users|stacks_in_use|bytes_held|miss_[a-z_]+):' $tt_stats | tr '\n' ' '
