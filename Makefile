@@ -84,7 +84,7 @@ profile:
 # the plain __attribute__ in the kernel-header-free mfg_kernel.h are by design.
 MFG_C_SOURCES = fgraph/*.c fgraph/hook.h fgraph/kcompat.h fgraph/core.h fgraph/mfg_kernel.h \
 	include/*.h arch/*/mfg_arch.h tests/kunit/*.c tests/kunit/*.h \
-	kretprobe/*.c tests/bench/*.c
+	kretprobe/*.c tests/bench/*.c tests/torture/*.c tests/torture/*.h
 lint:
 	@cp=$$(ls -d $${MFG_CACHE:-$$HOME/.cache/mfgraph}/src/linux-source-*/scripts/checkpatch.pl \
 		2>/dev/null | head -1); \

@@ -60,7 +60,8 @@ if [ -n "${MFG_BUILD_ONLY:-}" ]; then
 fi
 
 torture_duration=${TORTURE_DURATION:-2}
-torture_workloads=${TORTURE_WORKLOADS:-fork exec module hotplug star krp ftrace}
+# Those that pass on the current engine first: a crash ends the run.
+torture_workloads=${TORTURE_WORKLOADS:-fork krp ftrace module hotplug exec star}
 if [ -n "${TORTURE_ONLY:-}" ]; then
 	mods=("$out/src/mfgraph.ko" "$out/src/mfg_kretprobe.ko")
 	suites=()

@@ -48,8 +48,8 @@ static void *spinner(void *arg)
 static void *execer(void *arg)
 {
 	char n[16];
-	char *argv[] = { "thread-exec", n, "3", NULL };
-	char *envp[] = { NULL };
+	char *const argv[] = { "thread-exec", n, "3", NULL };
+	static char *const envp[] = { NULL };
 	int i;
 
 	(void)arg;

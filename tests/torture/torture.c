@@ -125,7 +125,7 @@ static struct mfg_stats mfg_tt_stats0;		/* the engine's counts at the start */
 
 /* Churn counts, all kthreads together. */
 static atomic_long_t mfg_tt_rounds, mfg_tt_registers, mfg_tt_unregisters, mfg_tt_refilters;
-static atomic_long_t mfg_tt_krp_registers, mfg_tt_enoent, mfg_tt_errors;
+static atomic_long_t mfg_tt_krp_registers, mfg_tt_gone, mfg_tt_errors;
 
 static DEFINE_MUTEX(mfg_tt_result_lock);
 static char mfg_tt_result[1024];
@@ -142,6 +142,11 @@ static void mfg_torture_return(const struct mfg_return *trace, struct mfg_ops *o
 			       struct ftrace_regs *fregs)
 {
 	mfg_torture_do_return(trace, ops);
+}
+
+static void mfg_torture_miss(unsigned long func, struct mfg_ops *ops)
+{
+	mfg_torture_do_miss(func, ops);
 }
 
 /* ------------------------------------------------------------ kretprobes */
@@ -228,7 +233,7 @@ static void mfg_tt_error(const char *what, const char *glob, int ret)
 	 */
 	if ((mfg_tt_w->flags & MFG_TT_ENOENT) && (ret == -ENOENT || ret == -EINVAL) &&
 	    !strcmp(what, "mfg_set_filter")) {
-		atomic_long_inc(&mfg_tt_enoent);
+		atomic_long_inc(&mfg_tt_gone);
 		return;
 	}
 	if (atomic_long_inc_return(&mfg_tt_errors) <= 5)
@@ -335,6 +340,30 @@ static bool mfg_tt_balanced(void)
 		       atomic_long_read(&mfg_tt_krp_pool.returns);
 }
 
+/*
+ * The steady user and the inline probe both trace krp[0] the whole run (the
+ * load runs only while both are registered): every call the user saw enter
+ * or missed, the probe must have seen enter or counted in nmissed.
+ */
+static bool mfg_tt_krp_accounted(void)
+{
+	unsigned long ip;
+	long user = 0, probe;
+	unsigned int i;
+
+	if (mfg_func_ip(mfg_tt_w->krp[0], 0, &ip))
+		return false;
+	for (i = 0; i < MFG_TORTURE_FUNCS; i++)
+		if (mfg_tt_steady_funcs[i].func == ip)
+			user = atomic_long_read(&mfg_tt_steady_funcs[i].entries) +
+			       atomic_long_read(&mfg_tt_steady_funcs[i].misses);
+	probe = atomic_long_read(&mfg_tt_krp_inline.entries) + mfg_tt_krp_inline.missed;
+	if (user != probe)
+		pr_err("mfg_torture: %s: %s: the user saw %ld calls (entries and misses), the kretprobe %ld (entries and nmissed)\n",
+		       mfg_tt_w->name, mfg_tt_w->krp[0], user, probe);
+	return user == probe;
+}
+
 /* Stop the churn, unregister the churned users and probes. */
 static void mfg_tt_stop_churn(void)
 {
@@ -380,7 +409,7 @@ static void mfg_tt_finish(void)
 	mfg_tt_stop_churn();
 	while (!(balanced = mfg_tt_balanced()) &&
 	       time_before(jiffies, waited + msecs_to_jiffies(MFG_TT_BALANCE_MS)))
-		msleep(10);
+		usleep_range(10000, 20000);
 	mfg_tt_stop_steady();
 
 	bad = atomic_long_read(&mfg_tt_steady.bad) + atomic_long_read(&mfg_tt_star.bad);
@@ -401,7 +430,8 @@ static void mfg_tt_finish(void)
 			krp_missed += mfg_tt_churn[i].krps[j].missed;
 		}
 	}
-	krp_bad += atomic_long_read(&mfg_tt_krp_inline.bad) + atomic_long_read(&mfg_tt_krp_pool.bad);
+	krp_bad += atomic_long_read(&mfg_tt_krp_inline.bad);
+	krp_bad += atomic_long_read(&mfg_tt_krp_pool.bad);
 
 	if (!balanced)
 		strlcat(why, " steady entries != returns", sizeof(why));
@@ -423,16 +453,19 @@ static void mfg_tt_finish(void)
 		strlcat(why, " API errors", sizeof(why));
 	if (!atomic_long_read(&mfg_tt_registers))
 		strlcat(why, " no churn", sizeof(why));
+	if ((mfg_tt_w->flags & MFG_TT_KRP) && !mfg_tt_krp_accounted())
+		strlcat(why, " kretprobe calls unaccounted", sizeof(why));
 
 	len = scnprintf(mfg_tt_result, sizeof(mfg_tt_result),
-			"MFG-TORTURE: %s: %ums, %u churn threads; steady entries=%ld returns=%ld; churn rounds=%ld registers=%ld unregisters=%ld refilters=%ld entries=%ld returns=%ld gone=%ld errors=%ld; bad=%ld dead=%ld nodata=%ld",
+			"MFG-TORTURE: %s: %ums, %u churn threads; steady entries=%ld returns=%ld misses=%ld; churn rounds=%ld registers=%ld unregisters=%ld refilters=%ld entries=%ld returns=%ld gone=%ld errors=%ld; bad=%ld dead=%ld nodata=%ld",
 			mfg_tt_w->name, jiffies_to_msecs(jiffies - mfg_tt_start), mfg_tt_nr_churn,
 			atomic_long_read(&mfg_tt_steady.entries),
-			atomic_long_read(&mfg_tt_steady.returns), atomic_long_read(&mfg_tt_rounds),
+			atomic_long_read(&mfg_tt_steady.returns),
+			atomic_long_read(&mfg_tt_steady.misses), atomic_long_read(&mfg_tt_rounds),
 			atomic_long_read(&mfg_tt_registers), atomic_long_read(&mfg_tt_unregisters),
 			atomic_long_read(&mfg_tt_refilters), entries, returns,
-			atomic_long_read(&mfg_tt_enoent), atomic_long_read(&mfg_tt_errors), bad, dead,
-			nodata);
+			atomic_long_read(&mfg_tt_gone), atomic_long_read(&mfg_tt_errors), bad,
+			dead, nodata);
 	if (mfg_tt_w->flags & MFG_TT_STAR)
 		len += scnprintf(mfg_tt_result + len, sizeof(mfg_tt_result) - len,
 				 "; star entries=%ld returns=%ld",
@@ -530,6 +563,7 @@ static int mfg_tt_start_steady(void)
 
 	mfg_tt_steady.ops.entryfunc = mfg_torture_entry;
 	mfg_tt_steady.ops.retfunc = mfg_torture_return;
+	mfg_tt_steady.ops.missfunc = mfg_torture_miss;
 	ret = mfg_tt_set_filters(&mfg_tt_steady, mfg_tt_w->steady);
 	if (!ret)
 		ret = mfg_tt_register(&mfg_tt_steady);
@@ -591,6 +625,7 @@ static int __init mfg_tt_init(void)
 			c->users[j].name = "churn";
 			c->users[j].ops.entryfunc = mfg_torture_entry;
 			c->users[j].ops.retfunc = mfg_torture_return;
+			c->users[j].ops.missfunc = mfg_torture_miss;
 		}
 		t = kthread_create(mfg_tt_churn_fn, c, "mfg_torture/%u", cpu);
 		if (IS_ERR(t)) {

@@ -23,6 +23,7 @@ struct mfg_torture_func {
 	unsigned long func;
 	atomic_long_t entries;
 	atomic_long_t returns;
+	atomic_long_t misses;
 };
 
 /**
@@ -38,6 +39,7 @@ struct mfg_torture_func {
  * @bad: returns whose data was not their entry's (stale or foreign)
  * @dead: callbacks that ran while @live was clear
  * @nodata: entries that could not reserve their data
+ * @misses: calls of selected functions that ran without the user's frame
  * @funcs: per-function counts, when not NULL (steady users)
  */
 struct mfg_torture_user {
@@ -51,6 +53,7 @@ struct mfg_torture_user {
 	atomic_long_t bad;
 	atomic_long_t dead;
 	atomic_long_t nodata;
+	atomic_long_t misses;
 	struct mfg_torture_func *funcs;
 };
 
@@ -118,6 +121,16 @@ static inline void mfg_torture_do_return(const struct mfg_return *trace, struct 
 		     data[1] != trace->func))
 		atomic_long_inc(&u->bad);
 	atomic_long_inc(&u->returns);
+}
+
+static inline void mfg_torture_do_miss(unsigned long func, struct mfg_ops *ops)
+{
+	struct mfg_torture_user *u = container_of(ops, struct mfg_torture_user, ops);
+	struct mfg_torture_func *f = mfg_torture_func_of(u, func);
+
+	if (f)
+		atomic_long_inc(&f->misses);
+	atomic_long_inc(&u->misses);
 }
 
 /* The same checks, in torture_traced.c: compiled with ftrace instrumentation. */
