@@ -61,7 +61,7 @@ fi
 
 torture_duration=${TORTURE_DURATION:-2}
 # Those that pass on the current engine first: a crash ends the run.
-torture_workloads=${TORTURE_WORKLOADS:-fork krp ftrace module hotplug exec star}
+torture_workloads=${TORTURE_WORKLOADS:-fork krp ftrace module hotplug exec selftrace star}
 if [ -n "${TORTURE_ONLY:-}" ]; then
 	mods=("$out/src/mfgraph.ko" "$out/src/mfg_kretprobe.ko")
 	suites=()

@@ -39,7 +39,7 @@
 
 static char *workload = "fork";
 module_param(workload, charp, 0444);
-MODULE_PARM_DESC(workload, "fork, exec, module, hotplug, star, starplain, krp or ftrace");
+MODULE_PARM_DESC(workload, "fork, exec, module, hotplug, star, starplain, selftrace, krp or ftrace");
 
 static unsigned int duration = 600;
 module_param(duration, uint, 0444);
@@ -56,6 +56,8 @@ MODULE_PARM_DESC(duration, "seconds of churn at most (writing stop stops it earl
 #define MFG_TT_KRP	BIT(1)
 /* The "*" user's callbacks are the untraced ones (tells defects apart). */
 #define MFG_TT_PLAIN	BIT(3)
+/* Instead of "*", the second user traces its own callbacks by name. */
+#define MFG_TT_SELF	BIT(4)
 /* Filters may name functions that come and go (see mfg_tt_error()). */
 #define MFG_TT_ENOENT	BIT(2)
 
@@ -85,6 +87,8 @@ static const struct mfg_tt_workload mfg_tt_workloads[] = {
 	  { "vfs_read", "copy_process", "do_sys_openat2" }, {}, MFG_TT_STAR },
 	{ "starplain", { "vfs_read", "do_sys_openat2" },
 	  { "vfs_read", "copy_process", "do_sys_openat2" }, {}, MFG_TT_STAR | MFG_TT_PLAIN },
+	{ "selftrace", { "vfs_read", "do_sys_openat2" },
+	  { "vfs_read", "copy_process", "do_sys_openat2" }, {}, MFG_TT_STAR | MFG_TT_SELF },
 	{ "krp", { "hrtimer_nanosleep" },
 	  { "hrtimer_nanosleep", "do_nanosleep", "schedule_timeout" },
 	  { "hrtimer_nanosleep", "do_nanosleep" }, MFG_TT_KRP },
@@ -332,6 +336,10 @@ static bool mfg_tt_balanced(void)
 {
 	if (atomic_long_read(&mfg_tt_steady.entries) != atomic_long_read(&mfg_tt_steady.returns))
 		return false;
+	/* Tracing its own callbacks by name, it traces no function that sleeps. */
+	if ((mfg_tt_w->flags & MFG_TT_SELF) &&
+	    atomic_long_read(&mfg_tt_star.entries) != atomic_long_read(&mfg_tt_star.returns))
+		return false;
 	if (!(mfg_tt_w->flags & MFG_TT_KRP))
 		return true;
 	return atomic_long_read(&mfg_tt_krp_inline.entries) ==
@@ -571,12 +579,14 @@ static int mfg_tt_start_steady(void)
 		return ret;
 	if (mfg_tt_w->flags & MFG_TT_STAR) {
 		static const char *const star[] = { "*", NULL };
+		/* A glob that matches the user's own callbacks, as "my_*" would. */
+		static const char *const self[] = { "mfg_torture_traced_*", "vfs_read", NULL };
 
 		bool plain = mfg_tt_w->flags & MFG_TT_PLAIN;
 
 		mfg_tt_star.ops.entryfunc = plain ? mfg_torture_entry : mfg_torture_traced_entry;
 		mfg_tt_star.ops.retfunc = plain ? mfg_torture_return : mfg_torture_traced_return;
-		ret = mfg_tt_set_filters(&mfg_tt_star, star);
+		ret = mfg_tt_set_filters(&mfg_tt_star, mfg_tt_w->flags & MFG_TT_SELF ? self : star);
 		if (!ret)
 			ret = mfg_tt_register(&mfg_tt_star);
 		if (ret)

@@ -38,7 +38,7 @@ tt_load() {
 	exec) tt_loop tt_exec & tt_loop tt_exec & ;;
 	module) tt_loop tt_modload & tt_loop tt_forks & ;;
 	hotplug) tt_loop tt_hotplug & tt_loop tt_forks & tt_loop tt_reads & tt_loop tt_sleeps & ;;
-	star | starplain) tt_loop tt_forks & tt_loop tt_reads & ;;
+	star | starplain | selftrace) tt_loop tt_forks & tt_loop tt_reads & ;;
 	krp) tt_loop tt_sleeps & tt_loop tt_sleeps & tt_loop tt_sleeps & ;;
 	ftrace) tt_loop tt_sleeps & tt_loop tt_sleeps & tt_loop tt_forks & tt_loop tt_reads & ;;
 	esac
