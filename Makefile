@@ -82,7 +82,7 @@ profile:
 
 # C only: checkpatch does not read C++. LINUX_VERSION_CODE in kcompat.h and
 # the plain __attribute__ in the kernel-header-free mfg_kernel.h are by design.
-MFG_C_SOURCES = fgraph/*.c fgraph/hook.h fgraph/kcompat.h fgraph/core.h fgraph/mfg_kernel.h \
+MFG_C_SOURCES = fgraph/*.c fgraph/hook.h fgraph/kcompat.h fgraph/ftrace_hash.h fgraph/core.h fgraph/mfg_kernel.h \
 	include/*.h arch/*/mfg_arch.h tests/kunit/*.c tests/kunit/*.h \
 	kretprobe/*.c tests/bench/*.c tests/torture/*.c tests/torture/*.h
 lint:

@@ -16,28 +16,40 @@
 extern "C" {
 #endif
 
-/* The task table: pids in chunks of 2^MFG_PID_CHUNK_BITS, up to PID_MAX_LIMIT. */
-#define MFG_PID_CHUNK_BITS 10
-#define MFG_PID_LIMIT (4L * 1024 * 1024)
-#define MFG_PID_CHUNKS (MFG_PID_LIMIT >> MFG_PID_CHUNK_BITS)
-
 /*
- * A task and where it runs: the task, its table key (pid, or -1 - cpu for
- * idle), the CPU. The tracing path and the data API take current only: they
- * cache current's stack per CPU (see engine.cpp).
+ * A task and where it runs: the task (its task_struct: a task's stack is
+ * found by the task itself, never by its pid, which exec and pid reuse
+ * change), the CPU, and whether RCU watches it. The tracing path and the
+ * data API take current only: they cache current's stack per CPU (see
+ * engine.cpp).
  */
 struct mfg_core_ctx {
 	void *task;
-	long key;
 	unsigned int cpu;
+	/*
+	 * The interrupt context we run in: the NMI, hardirq and
+	 * serving-softirq bits of preempt_count. Equal values on one CPU are
+	 * the same context; a nested interrupt has another value.
+	 */
+	unsigned int irq_ctx;
 	bool rcu_watching;
 };
 
 /* What the tracing path asks the glue to do afterwards (bit mask). */
 enum mfg_core_want {
 	MFG_WANT_REFILL = 1,	/* this CPU's stack pool is low */
-	MFG_WANT_CHUNK = 2,	/* the task table has no chunk for ctx->key */
 };
+
+/*
+ * Stop all tracing for good: an internal inconsistency (a corrupt frame)
+ * was found. Entries stop at once; returns of frames already pushed are
+ * still delivered. Logs @why once. Any context.
+ */
+void mfg_core_kill(const char *why);
+/* Whether mfg_core_kill() was called. */
+bool mfg_core_killed(void);
+/* Undo mfg_core_kill(); no user registered (serialised; tests only). */
+void mfg_core_revive(void);
 
 /* The glue allocated (n > 0) or freed (n < 0) n task stacks. */
 void mfg_core_account_stacks(long n);
@@ -73,12 +85,13 @@ unsigned long mfg_core_return(const struct mfg_core_ctx *ctx, unsigned long fram
 			      struct ftrace_regs *fregs);
 
 /*
- * The data API, from callbacks (see include/mfgraph.h): @task's stack as
- * the callbacks running on @cpu left it; preemption disabled.
+ * The data API, from callbacks (see include/mfgraph.h): for the callback
+ * running in @ctx's CPU and interrupt context, or none; preemption
+ * disabled.
  */
-void *mfg_core_reserve_data(unsigned int cpu, const void *task, int size);
-void *mfg_core_retrieve_data(unsigned int cpu, const void *task, int *size);
-void *mfg_core_retrieve_parent_data(unsigned int cpu, const void *task, int depth, int *size);
+void *mfg_core_reserve_data(const struct mfg_core_ctx *ctx, int size);
+void *mfg_core_retrieve_data(const struct mfg_core_ctx *ctx, int *size);
+void *mfg_core_retrieve_parent_data(const struct mfg_core_ctx *ctx, int depth, int *size);
 unsigned long *mfg_core_task_var(const struct mfg_core_ctx *ctx, const struct mfg_ops *ops);
 
 /* The unwinder API: frames of @ctx's task, from the top. */
@@ -123,27 +136,33 @@ unsigned int mfg_core_map_size(void);
 
 /* --- shadow stacks (serialised unless said otherwise) ------------------- */
 
-/* Allocate the task table and per-CPU pools (filled); 0 or -ENOMEM. */
+/* Allocate the task hash and per-CPU pools (filled); 0 or -ENOMEM. */
 int mfg_core_stacks_start(unsigned int nr_cpus);
-/* Make sure @key's chunk exists. */
-int mfg_core_grow(long key);
 /* Refill the local CPU's pool. Task context, preemption disabled by the caller. */
 unsigned int mfg_core_refill_local(unsigned int cpu, void *const *stacks, unsigned int n);
 /* How many stacks @cpu's pool lacks. */
 unsigned int mfg_core_pool_want(unsigned int cpu);
 /*
- * @task was freed: unlink its stack and forget it in every CPU's cache.
- * Returns the stack for the glue to free (after a grace period), or NULL.
- * Any context.
+ * @task was freed: mark its stack dead, so that no lookup finds it (a new
+ * task may get the same task_struct), and forget it in every CPU's cache.
+ * Returns whether there is a stack for the next mfg_core_reap() to free.
+ * Any context but NMI.
  */
-void *mfg_core_task_freed(void *task, long key);
+bool mfg_core_task_freed(void *task);
 /*
- * Pass every unlinked stack (of freed tasks) to @collect. With @idle_too,
- * which needs no user registered and no hook active, also unlink every
- * stack with no outstanding frame and pass it on. Returns how many stacks
- * still hold frames. The glue frees what it collected after a grace period.
+ * Unlink every dead stack (of freed tasks) and pass it, and the stacks
+ * given back by the tracing path, to @collect. With @idle_too, which needs
+ * no user registered and no hook active, also unlink every stack with no
+ * outstanding frame and pass it on. Returns how many stacks still hold
+ * frames. The glue waits for a grace period, calls mfg_core_forget_stack()
+ * on each, then frees them.
  */
 unsigned int mfg_core_reap(void (*collect)(void *stack, void *arg), void *arg, bool idle_too);
+/*
+ * Clear every CPU's cache entry for @stack, unlinked a grace period ago:
+ * a task whose last return ran during the reap may have cached it again.
+ */
+void mfg_core_forget_stack(void *stack);
 /* Free the table and the pools (all stacks must have been reaped). */
 void mfg_core_stacks_stop(void);
 bool mfg_core_stacks_started(void);
@@ -161,8 +180,8 @@ void mfg_core_stats_exit(void);
 void mfg_core_user_stats(int slot, struct mfg_core_stats *out);
 unsigned long long mfg_core_misses(enum mfg_miss cause);
 unsigned long long mfg_core_slot_generation(int slot);
-/* Stacks in use, the deepest frame count seen, chunks in use. */
-void mfg_core_stack_stats(unsigned int *in_use, unsigned int *deepest, unsigned int *chunks);
+/* Stacks in use, the deepest frame count seen. */
+void mfg_core_stack_stats(unsigned int *in_use, unsigned int *deepest);
 
 #ifdef __cplusplus
 }

@@ -12,11 +12,13 @@
 /* See include/mfgraph.h. */
 void *mfg_reserve_data(int size)
 {
+	struct mfg_core_ctx ctx;
 	void *data;
 
 	/* Preemption is off in a callback; outside one this keeps us honest. */
 	preempt_disable_notrace();
-	data = mfg_core_reserve_data(raw_smp_processor_id(), current, size);
+	mfg_ctx_of(&ctx, current, raw_smp_processor_id());
+	data = mfg_core_reserve_data(&ctx, size);
 	preempt_enable_notrace();
 	return data;
 }
@@ -25,10 +27,12 @@ EXPORT_SYMBOL_GPL(mfg_reserve_data);
 /* See include/mfgraph.h. */
 void *mfg_retrieve_data(int *size)
 {
+	struct mfg_core_ctx ctx;
 	void *data;
 
 	preempt_disable_notrace();
-	data = mfg_core_retrieve_data(raw_smp_processor_id(), current, size);
+	mfg_ctx_of(&ctx, current, raw_smp_processor_id());
+	data = mfg_core_retrieve_data(&ctx, size);
 	preempt_enable_notrace();
 	return data;
 }
@@ -37,10 +41,12 @@ EXPORT_SYMBOL_GPL(mfg_retrieve_data);
 /* See include/mfgraph.h. */
 void *mfg_retrieve_parent_data(int depth, int *size)
 {
+	struct mfg_core_ctx ctx;
 	void *data;
 
 	preempt_disable_notrace();
-	data = mfg_core_retrieve_parent_data(raw_smp_processor_id(), current, depth, size);
+	mfg_ctx_of(&ctx, current, raw_smp_processor_id());
+	data = mfg_core_retrieve_parent_data(&ctx, depth, size);
 	preempt_enable_notrace();
 	return data;
 }

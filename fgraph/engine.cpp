@@ -21,40 +21,74 @@ extern "C" void mfg_return_trampoline(void);
 namespace mfg {
 namespace {
 
-// Per-CPU state: counters; the stack whose callbacks run on this CPU right
-// now, so the data API finds it without a table lookup (callbacks run with
-// preemption disabled, and a nested context saves and restores it); and
+// The callback running on a CPU right now: whose (slot), of which kind, in
+// which interrupt context, on which stack and frame, and what the data API
+// may hand it. Recorded explicitly, never inferred from frame positions, so
+// that an entry-only callback, or an interrupt's callback nested on top of
+// another user's entry callback, never gets that user's open entry or data.
+// Callbacks run with preemption disabled; an interrupt or NMI nesting on
+// the CPU pushes its own record and pops it before the interrupted callback
+// goes on.
+//
+// It also keeps a callback's own traced calls untraced: a traced call whose
+// context is the innermost record's is made from inside that callback.
+// Traced, a return callback calling a traced function would recurse (return
+// -> callback -> entry -> frame -> return -> callback ...) until the stack
+// overflows; ftrace's recursion lock guards only the entry side, and lets
+// one level through for its context transitions.
+struct Running {
+	enum class Kind : ktl::u8 { kEntryOnly, kEntry, kReturn };
+	Running *prev;
+	u32 irq_ctx;				// mfg_core_ctx::irq_ctx
+	TaskStack *stack;			// the stack the callback's frame is on
+	TaskStack::Frames::Builder *builder;	// kEntry: the frame being built
+	u64 *data;				// kReturn: the user's data words
+	u32 data_words;
+	u32 frame;				// kEntry, kReturn: the frame's index
+	u32 slot;				// kEntry, kReturn: the user being called
+	Kind kind;
+};
+
+// Make @r the CPU's innermost running callback for a scope.
+class RunningScope {
+public:
+	RunningScope(Running *&head, Running &r) : head_{head}, r_{r}
+	{
+		r.prev = head;
+		ktl::compiler_barrier();
+		head = &r;
+	}
+	~RunningScope() { head_ = r_.prev; }
+	RunningScope(const RunningScope &) = delete;
+	RunningScope &operator=(const RunningScope &) = delete;
+
+private:
+	Running *&head_;
+	Running &r_;
+};
+
+// Per-CPU state: counters; the innermost callback running on this CPU; and
 // the last task that found its stack here, with that stack, so the tracing
-// path looks a task up in the table once, not on every call.
+// path looks a task up in the hash once, not on every call.
 struct CpuState {
 	const void *cached_task;
 	TaskStack *cached_stack;
-	TaskStack *active;
+	Running *running;
 	u64 entries[MFG_MAX_USERS];
 	u64 returns[MFG_MAX_USERS];
 	u64 misses[MFG_NR_MISSES];
 };
 
-// Make @s the CPU's active stack (CpuState::active) for a scope.
-class ActiveStack {
-public:
-	ActiveStack(TaskStack *&active, TaskStack *s) : active_{active}, prev_{active} { active_ = s; }
-	~ActiveStack() { active_ = prev_; }
-	ActiveStack(const ActiveStack &) = delete;
-	ActiveStack &operator=(const ActiveStack &) = delete;
-
-private:
-	TaskStack *&active_;
-	TaskStack *prev_;
-};
-
 constinit Registry<> g_registry;
 constinit ktl::Atomic<FuncMap *> g_map;
+constinit ktl::Atomic<FuncMap *> g_killed_map;	// taken down by mfg_core_kill()
+constinit ktl::Atomic<bool> g_killed;
 constinit ktl::Atomic<UserMask> g_return_users;	// slots with a retfunc
 constinit ktl::Atomic<UserMask> g_time_users;	// slots with MFG_OPS_FL_TIMESTAMPS
-constinit ktl::Atomic<TaskTable *> g_tasks;
+constinit ktl::Atomic<TaskHash *> g_tasks;
 constinit ktl::Atomic<StackPool *> g_pool;
-constinit ktl::Atomic<TaskStack *> g_deferred;	// unlinked, waiting for a grace period
+constinit ktl::Atomic<TaskStack *> g_deferred;	// given back unused, waiting for a reap
+constinit ktl::Atomic<TaskStack *> g_dead;	// of freed tasks, waiting for a reap
 constinit ktl::Atomic<u32> g_stacks_in_use;
 constinit ktl::Atomic<u32> g_deepest;
 constinit CpuState *g_stats;
@@ -63,13 +97,15 @@ constinit ktl::Atomic<bool> g_mismatch_warned;
 
 u64 trampoline() { return reinterpret_cast<u64>(&mfg_return_trampoline); }
 
-// The active stack of @cpu, if it belongs to @task.
-TaskStack *active_stack(u32 cpu, const void *task)
+// The callback that calls the data API: the one running on @ctx's CPU in
+// @ctx's interrupt context. An interrupt handler that is no callback but
+// nests on one gets none.
+Running *running_for(const mfg_core_ctx *ctx)
 {
-	if (!g_stats || cpu >= g_nr_cpus)
+	if (!g_stats || ctx->cpu >= g_nr_cpus)
 		return nullptr;
-	TaskStack *s = g_stats[cpu].active;
-	return s && s->owner == task ? s : nullptr;
+	Running *r = g_stats[ctx->cpu].running;
+	return r && r->irq_ctx == ctx->irq_ctx ? r : nullptr;
 }
 
 void count_miss(u32 cpu, mfg_miss cause, u64 n = 1)
@@ -102,40 +138,41 @@ void cache_stack(CpuState &c, const void *task, TaskStack *s)
 	ktl::write_once(c.cached_task, task);
 }
 
-// Forget @task's cached stack on every CPU (@task null: every entry).
-// Called when a stack is unlinked, before the grace period that precedes
-// its free; a dead task never runs again to cache it anew.
-void uncache(const void *task)
+// Forget @task's cached stack on every CPU. A dead task never runs again
+// to cache it anew.
+void uncache_task(const void *task)
 {
 	for (u32 c = 0; g_stats && c < g_nr_cpus; c++)
-		if (!task || ktl::read_once(g_stats[c].cached_task) == task)
+		if (ktl::read_once(g_stats[c].cached_task) == task)
 			ktl::write_once(g_stats[c].cached_task, static_cast<const void *>(nullptr));
 }
 
-// Lock-free push onto the deferred-free list: any context, NMI included.
-// The only consumer takes the whole list at once, so there is no ABA.
-void defer_free(TaskStack *s)
+// Lock-free push onto a list of stacks: any context, NMI included. The only
+// consumer takes the whole list at once, so there is no ABA.
+void push_stack(ktl::Atomic<TaskStack *> &list, TaskStack *s)
 {
-	TaskStack *head = g_deferred.load_relaxed();
+	TaskStack *head = list.load_relaxed();
 	do {
 		s->free_next = head;
-	} while (!g_deferred.compare_exchange(head, s));
+	} while (!list.compare_exchange(head, s));
 }
 
-// @ctx's task's stack from the table, if it has one. Any task.
+TaskStack *take_all(ktl::Atomic<TaskStack *> &list)
+{
+	TaskStack *head = list.load_relaxed();
+	while (!list.compare_exchange(head, nullptr)) {
+	}
+	return head;
+}
+
+// @ctx's task's stack from the hash, if it has one. Any task.
 TaskStack *table_stack(const mfg_core_ctx *ctx)
 {
-	TaskTable *table = g_tasks.load_acquire();
-	if (!table)
-		return nullptr;
-	TaskTable::Slot *slot = table->slot(ctx->key);
-	if (!slot)
-		return nullptr;
-	TaskStack *s = slot->load_acquire();
-	return s && s->owner == ctx->task ? s : nullptr;
+	TaskHash *tasks = g_tasks.load_acquire();
+	return tasks ? tasks->find(ctx->task) : nullptr;
 }
 
-// current's stack from the table, cached for the next call.
+// current's stack from the hash, cached for the next call.
 [[gnu::noinline]] TaskStack *find_and_cache_stack(const mfg_core_ctx *ctx)
 {
 	TaskStack *s = table_stack(ctx);
@@ -144,56 +181,35 @@ TaskStack *table_stack(const mfg_core_ctx *ctx)
 	return s;
 }
 
-// current's stack, if it has one (@ctx must describe current).
-TaskStack *find_stack(const mfg_core_ctx *ctx)
-{
-	if (TaskStack *s = cached_stack(g_stats[ctx->cpu], ctx->task))
-		return s;
-	return find_and_cache_stack(ctx);
-}
-
-// current's stack from the table, taking one from the CPU's pool on its
+// current's stack from the hash, taking one from the CPU's pool on its
 // first traced call; cached for the next call. The cache missed already.
 [[gnu::noinline]] TaskStack *take_stack(const mfg_core_ctx *ctx, int *want)
 {
 	CpuState &c = g_stats[ctx->cpu];
-	TaskTable *table = g_tasks.load_acquire();
+	TaskHash *tasks = g_tasks.load_acquire();
 	StackPool *pool = g_pool.load_acquire();
-	if (!table || !pool)
+	if (!tasks || !pool)
 		return nullptr;
-	TaskTable::Slot *slot = table->slot(ctx->key);
-	if (!slot) {
-		*want |= MFG_WANT_CHUNK;
-		count_miss(ctx->cpu, MFG_MISS_NO_CHUNK);
-		return nullptr;
-	}
-	TaskStack *s = slot->load_acquire();
-	if (s) {
-		if (s->owner == ctx->task) {
-			cache_stack(c, ctx->task, s);
-			return s;
-		}
-		// A dead task with this pid was not freed yet.
-		count_miss(ctx->cpu, MFG_MISS_PID_BUSY);
-		return nullptr;
-	}
-	bool low = false;
-	s = pool->take(ctx->cpu, &low);
-	if (low)
-		*want |= MFG_WANT_REFILL;
+	TaskStack *s = tasks->find(ctx->task);
 	if (!s) {
-		count_miss(ctx->cpu, MFG_MISS_NO_STACK);
-		return nullptr;
+		bool low = false;
+		TaskStack *fresh = pool->take(ctx->cpu, &low);
+		if (low)
+			*want |= MFG_WANT_REFILL;
+		if (!fresh) {
+			count_miss(ctx->cpu, MFG_MISS_NO_STACK);
+			return nullptr;
+		}
+		fresh->owner = ctx->task;
+		s = tasks->insert(fresh);
+		if (s == fresh) {
+			g_stacks_in_use.fetch_add(1);
+		} else {
+			// An interrupt linked one for this task first. A pool
+			// only takes stacks from task context: the reap frees it.
+			push_stack(g_deferred, fresh);
+		}
 	}
-	s->owner = ctx->task;
-	TaskStack *expected = nullptr;
-	// Only this task installs into its own slot, and the slot was empty:
-	// the exchange cannot fail unless the table is corrupt.
-	if (!slot->compare_exchange(expected, s)) {
-		defer_free(s);
-		return nullptr;
-	}
-	g_stacks_in_use.fetch_add(1);
 	cache_stack(c, ctx->task, s);
 	return s;
 }
@@ -243,9 +259,16 @@ void call_entry_only(const mfg_core_ctx *ctx, UserMask users, const mfg_entry &t
 }
 
 // Tell the users in @users that wanted this call's return and got no frame
-// for it, so that they can count what they did not see.
-[[gnu::noinline]] void report_missed(UserMask users, unsigned long ip)
+// for it, so that they can count what they did not see. Their traced calls
+// run untraced like any callback's: a full stack would otherwise miss again,
+// and again.
+[[gnu::noinline]] void report_missed(const mfg_core_ctx *ctx, UserMask users, unsigned long ip)
 {
+	[[gnu::uninitialized]] Running r;
+	r.kind = Running::Kind::kEntryOnly;
+	r.irq_ctx = ctx->irq_ctx;
+	r.stack = nullptr;
+	RunningScope running(g_stats[ctx->cpu].running, r);
 	for (; users; users &= users - 1) {
 		u64 gen;
 		mfg_ops *ops = live_user(ktl::lowest_bit(users), &gen);
@@ -265,25 +288,6 @@ bool is_swapped(TaskStack *s, u32 index)
 		if (b->frame_index() == index)
 			return false;
 	return true;
-}
-
-// Where the currently running callback's frame and user are.
-bool current_callback(TaskStack *s, u32 *frame, u32 *slot)
-{
-	const auto *b = s->frames.builder();
-	const Dispatch *d = s->dispatch;
-	// The innermost of the two is the one with the higher frame index.
-	if (b && b->open_slot() >= 0 && (!d || b->frame_index() > d->frame)) {
-		*frame = b->frame_index();
-		*slot = static_cast<u32>(b->open_slot());
-		return true;
-	}
-	if (d) {
-		*frame = d->frame;
-		*slot = d->slot;
-		return true;
-	}
-	return false;
 }
 
 void *entry_data(u64 *data, u32 words, int *size)
@@ -325,6 +329,11 @@ extern "C" [[gnu::no_stack_protector]] int mfg_core_entry(const struct mfg_core_
 							   unsigned long *retp, unsigned long frame_key,
 							   struct ftrace_regs *fregs)
 {
+	CpuState &cpu = g_stats[ctx->cpu];
+	if (const Running *r = cpu.running; r && r->irq_ctx == ctx->irq_ctx) [[unlikely]] {
+		count_miss(ctx->cpu, MFG_MISS_RECURSION);
+		return 0;
+	}
 	const FuncMap *map = g_map.load_acquire();
 	if (!map)
 		return 0;
@@ -339,7 +348,6 @@ extern "C" [[gnu::no_stack_protector]] int mfg_core_entry(const struct mfg_core_
 	trace.func = ip;
 	trace.ret_addr = *retp;
 	trace.depth = 0;
-	CpuState &cpu = g_stats[ctx->cpu];
 	const UserMask returners = users & g_return_users.load_relaxed();
 	TaskStack *s = cached_stack(cpu, ctx->task);
 	if (!s)
@@ -348,14 +356,19 @@ extern "C" [[gnu::no_stack_protector]] int mfg_core_entry(const struct mfg_core_
 		trace.depth = static_cast<int>(s->frames.depth());
 	if (users != returners) {
 		// Users without a return callback need no frame: call them
-		// first, with the depth the frame will have.
-		[[gnu::uninitialized]] ActiveStack active(cpu.active, s);
+		// first, with the depth the frame will have. The data API has
+		// nothing for them.
+		[[gnu::uninitialized]] Running r;
+		r.kind = Running::Kind::kEntryOnly;
+		r.irq_ctx = ctx->irq_ctx;
+		r.stack = s;
+		RunningScope running(cpu.running, r);
 		call_entry_only(ctx, users & ~returners, trace, fregs);
 	}
 	if (!returners)
 		return want;
 	if (!s) {
-		report_missed(returners, ip);
+		report_missed(ctx, returners, ip);
 		return want;
 	}
 
@@ -363,10 +376,16 @@ extern "C" [[gnu::no_stack_protector]] int mfg_core_entry(const struct mfg_core_
 	[[gnu::uninitialized]] TaskStack::Frames::Builder frame(s->frames, {trace.ret_addr, ip, calltime, frame_key});
 	if (!frame.ok()) {
 		count_miss(ctx->cpu, MFG_MISS_OVERFLOW);
-		report_missed(returners, ip);
+		report_missed(ctx, returners, ip);
 		return want;
 	}
-	[[gnu::uninitialized]] ActiveStack active(cpu.active, s);
+	[[gnu::uninitialized]] Running r;
+	r.kind = Running::Kind::kEntry;
+	r.irq_ctx = ctx->irq_ctx;
+	r.stack = s;
+	r.builder = &frame;
+	r.frame = frame.frame_index();
+	RunningScope running(cpu.running, r);
 	for (UserMask left = returners; left; left &= left - 1) {
 		const u32 slot = ktl::lowest_bit(left);
 		u64 gen;
@@ -381,6 +400,7 @@ extern "C" [[gnu::no_stack_protector]] int mfg_core_entry(const struct mfg_core_
 			continue;
 		}
 		count(cpu.entries, slot);
+		r.slot = slot;
 		const int wants_return = ops->entryfunc ? ops->entryfunc(&trace, ops, fregs) : 1;
 		frame.end_entry(wants_return != 0);
 	}
@@ -428,7 +448,10 @@ extern "C" [[gnu::no_stack_protector]] unsigned long mfg_core_return(const struc
 								      unsigned long *unwind_slot,
 								      struct ftrace_regs *fregs)
 {
-	TaskStack *s = find_stack(ctx);
+	CpuState &cpu = g_stats[ctx->cpu];
+	TaskStack *s = cached_stack(cpu, ctx->task);
+	if (!s)
+		s = find_and_cache_stack(ctx);
 	if (!s || s->frames.empty())
 		mfg_k_fatal("return trampoline reached with no shadow frame");
 	// Normally the return belongs to the top frame.
@@ -464,56 +487,68 @@ extern "C" [[gnu::no_stack_protector]] unsigned long mfg_core_return(const struc
 	dispatch.prev = s->dispatch;
 	dispatch.frame = index;
 	s->dispatch = &dispatch;
-	CpuState &cpu = g_stats[ctx->cpu];
-	[[gnu::uninitialized]] ActiveStack active(cpu.active, s);
+	[[gnu::uninitialized]] Running r;
+	r.kind = Running::Kind::kReturn;
+	r.irq_ctx = ctx->irq_ctx;
+	r.stack = s;
+	r.frame = index;
+	RunningScope running(cpu.running, r);
 	u32 stale = 0;
-	dispatch_returns(f, g_registry, &stale, [&](u32 slot, const EntryView &e) {
-		// dispatch_returns() checked the generation already.
-		mfg_ops *ops = user_at(slot);
-		if (!ops || !ops->retfunc)
-			return;
-		dispatch.slot = slot;
-		dispatch.data = e.data;
-		dispatch.data_words = e.data_words;
-		// Counted before the call: fewer values live across it.
-		count(cpu.returns, slot);
-		ops->retfunc(&trace, ops, fregs);
-	});
+	bool complete;
+	dispatch_returns(
+		f, g_registry, &stale,
+		[&](u32 slot, const EntryView &e) {
+			// dispatch_returns() checked the generation already.
+			mfg_ops *ops = user_at(slot);
+			if (!ops || !ops->retfunc)
+				return;
+			r.slot = slot;
+			r.data = e.data;
+			r.data_words = e.data_words;
+			// Counted before the call: fewer values live across it.
+			count(cpu.returns, slot);
+			ops->retfunc(&trace, ops, fregs);
+		},
+		&complete);
 	s->dispatch = dispatch.prev;
 	if (stale)
 		count_miss(ctx->cpu, MFG_MISS_STALE, stale);
+	if (!complete)
+		mfg_core_kill("a shadow frame holds a corrupt index entry");
 	s->frames.pop();
 	return ret;
 }
 
 // ---------------------------------------------------------------- data API
 
-extern "C" void *mfg_core_reserve_data(unsigned int cpu, const void *task, int size)
+extern "C" void *mfg_core_reserve_data(const struct mfg_core_ctx *ctx, int size)
 {
 	if (size <= 0 || size > static_cast<int>(MFG_MAX_DATA_WORDS * sizeof(u64)))
 		return nullptr;
-	TaskStack *s = active_stack(cpu, task);
-	if (!s)
+	Running *r = running_for(ctx);
+	if (!r || r->kind != Running::Kind::kEntry)
 		return nullptr;
-	return s->frames.reserve_data((static_cast<u32>(size) + sizeof(u64) - 1) / sizeof(u64));
+	// The builder's open entry is r->slot's: the callback runs between
+	// begin_entry() and end_entry().
+	return r->builder->reserve((static_cast<u32>(size) + sizeof(u64) - 1) / sizeof(u64));
 }
 
-extern "C" void *mfg_core_retrieve_data(unsigned int cpu, const void *task, int *size)
+extern "C" void *mfg_core_retrieve_data(const struct mfg_core_ctx *ctx, int *size)
 {
-	TaskStack *s = active_stack(cpu, task);
-	if (!s || !s->dispatch)
+	Running *r = running_for(ctx);
+	if (!r || r->kind != Running::Kind::kReturn)
 		return nullptr;
-	return entry_data(s->dispatch->data, s->dispatch->data_words, size);
+	return entry_data(r->data, r->data_words, size);
 }
 
-extern "C" void *mfg_core_retrieve_parent_data(unsigned int cpu, const void *task, int depth, int *size)
+extern "C" void *mfg_core_retrieve_parent_data(const struct mfg_core_ctx *ctx, int depth, int *size)
 {
-	TaskStack *s = active_stack(cpu, task);
-	u32 frame = 0, slot = 0;
-	if (!s || depth < 0 || !current_callback(s, &frame, &slot) || static_cast<u32>(depth) > frame)
+	Running *r = running_for(ctx);
+	if (!r || r->kind == Running::Kind::kEntryOnly || depth < 0 || static_cast<u32>(depth) > r->frame)
 		return nullptr;
 	EntryView e{};
-	if (!s->frames.frame(frame - depth).find_entry(slot, &e) || !g_registry.is_current(slot, e.generation))
+	if (!r->stack->frames.frame(r->frame - depth).find_entry(r->slot, &e) ||
+	    !g_registry.is_current(r->slot, e.generation))
 		return nullptr;
 	return entry_data(e.data, e.data_words, size);
 }
@@ -626,14 +661,51 @@ extern "C" void *mfg_core_publish_map(const struct mfg_core_filter *filters, uns
 	for (unsigned int i = 0; i < n; i++)
 		local[i] = UserFilter{static_cast<u32>(filters[i].slot), filters[i].all,
 				      reinterpret_cast<const u64 *>(filters[i].ips), filters[i].count};
+	if (g_killed.load_acquire()) {
+		// Tracing stopped for good: nothing to publish; hand back the
+		// map the kill took down, to free once the last user is gone.
+		*err = n ? -ktl::err::kIo : 0;
+		if (n)
+			return nullptr;
+		FuncMap *old = g_killed_map.load_relaxed();
+		g_killed_map.store_relaxed(nullptr);
+		return old;
+	}
 	// No user: no map, and the entry path stops at the first load.
 	FuncMap *fresh = n ? FuncMap::create(local, n, err) : nullptr;
 	if (n && !fresh)
 		return nullptr;
-	*err = 0;
 	FuncMap *old = g_map.load_relaxed();
-	g_map.store_release(fresh);
+	// A kill may take the map down meanwhile: then publish nothing.
+	if (!g_map.compare_exchange(old, fresh)) {
+		FuncMap::destroy(fresh);
+		*err = n ? -ktl::err::kIo : 0;
+		return nullptr;
+	}
+	*err = 0;
 	return old;
+}
+
+extern "C" void mfg_core_kill(const char *why)
+{
+	bool expected = false;
+	if (!g_killed.compare_exchange(expected, true))
+		return;
+	// Entries stop at their first load of the map; returns still run.
+	FuncMap *map = g_map.load_relaxed();
+	while (!g_map.compare_exchange(map, nullptr)) {
+	}
+	g_killed_map.store_release(map);
+	mfg_k_log(MFG_K_ERR, "tracing stopped for good: %s; unload and reload mfgraph", why);
+}
+
+extern "C" bool mfg_core_killed(void) { return g_killed.load_acquire(); }
+
+extern "C" void mfg_core_revive(void)
+{
+	// The last unregistration freed the map the kill took down.
+	if (!g_killed_map.load_relaxed())
+		g_killed.store_release(false);
 }
 
 extern "C" void mfg_core_free_map(void *map) { FuncMap::destroy(static_cast<FuncMap *>(map)); }
@@ -648,10 +720,10 @@ extern "C" unsigned int mfg_core_map_size(void)
 
 extern "C" int mfg_core_stacks_start(unsigned int nr_cpus)
 {
-	TaskTable *table = TaskTable::create(nr_cpus);
+	TaskHash *tasks = TaskHash::create();
 	StackPool *pool = StackPool::create(nr_cpus);
-	if (!table || !pool) {
-		TaskTable::destroy(table);
+	if (!tasks || !pool) {
+		TaskHash::destroy(tasks);
 		StackPool::destroy(pool);
 		return -ktl::err::kNoMem;
 	}
@@ -665,18 +737,12 @@ extern "C" int mfg_core_stacks_start(unsigned int nr_cpus)
 			}
 		}
 	}
-	g_tasks.store_release(table);
+	g_tasks.store_release(tasks);
 	g_pool.store_release(pool);
 	return 0;
 }
 
 extern "C" bool mfg_core_stacks_started(void) { return g_tasks.load_relaxed() != nullptr; }
-
-extern "C" int mfg_core_grow(long key)
-{
-	TaskTable *t = g_tasks.load_relaxed();
-	return !t || t->grow(key) ? 0 : -ktl::err::kNoMem;
-}
 
 extern "C" unsigned int mfg_core_pool_want(unsigned int cpu)
 {
@@ -693,59 +759,79 @@ extern "C" unsigned int mfg_core_refill_local(unsigned int cpu, void *const *sta
 	return used;
 }
 
-extern "C" void *mfg_core_task_freed(void *task, long key)
+extern "C" bool mfg_core_task_freed(void *task)
 {
-	TaskTable *t = g_tasks.load_acquire();
-	TaskTable::Slot *slot = t ? t->slot(key) : nullptr;
-	if (!slot)
-		return nullptr;
-	TaskStack *s = slot->load_acquire();
-	if (!s || s->owner != task || !slot->compare_exchange(s, nullptr))
-		return nullptr;
-	uncache(task);
-	g_stacks_in_use.fetch_add(~u32{0});
-	defer_free(s);
-	return s;
+	TaskHash *tasks = g_tasks.load_acquire();
+	TaskStack *s = tasks ? tasks->find(task) : nullptr;
+	if (!s)
+		return false;
+	// From here no lookup finds it, not even one by a new task that gets
+	// this task_struct; the reap unlinks it under the glue's mutex. A reap
+	// of idle stacks may have claimed it first: then it frees it.
+	if (!TaskHash::claim(s, task))
+		return false;
+	uncache_task(task);
+	push_stack(g_dead, s);
+	return true;
 }
 
 extern "C" unsigned int mfg_core_reap(void (*collect)(void *stack, void *arg), void *arg, bool idle_too)
 {
-	// Stacks of freed tasks first.
-	TaskStack *list = g_deferred.load_relaxed();
-	while (!g_deferred.compare_exchange(list, nullptr)) {
+	TaskHash *tasks = g_tasks.load_relaxed();
+	// Stacks given back unused were never linked.
+	for (TaskStack *s = take_all(g_deferred), *next; s; s = next) {
+		next = s->free_next;
+		collect(s, arg);
 	}
-	while (list) {
-		TaskStack *next = list->free_next;
-		collect(list, arg);
-		list = next;
+	for (TaskStack *s = take_all(g_dead), *next; s; s = next) {
+		next = s->free_next;
+		if (tasks)
+			tasks->remove(s);
+		g_stacks_in_use.fetch_add(~u32{0});
+		collect(s, arg);
 	}
-	TaskTable *t = g_tasks.load_relaxed();
-	if (!t || !idle_too)
+	if (!tasks || !idle_too)
 		return 0;
 	// No hook and no user: only returns run, on stacks with frames, which
-	// stay linked (and may cache themselves again).
-	uncache(nullptr);
+	// stay linked. A task whose last return runs meanwhile may cache the
+	// stack it pops from: the glue clears the caches once no reader is
+	// left (mfg_core_forget_stack()).
 	unsigned int busy = 0;
-	t->for_each_stack([&](TaskTable::Slot &slot, TaskStack *s) {
+	tasks->for_each_stack([&](TaskStack *s) {
+		void *owner = ktl::read_once(s->owner);
+		// A dead one is on g_dead: the next reap takes it.
+		if (TaskHash::is_dead(s))
+			return;
 		if (!s->frames.empty()) {
 			++busy;
 			return;
 		}
-		if (slot.compare_exchange(s, nullptr)) {
-			g_stacks_in_use.fetch_add(~u32{0});
-			collect(s, arg);
-		}
+		// The task may exit right now: whoever claims the stack frees it.
+		if (!TaskHash::claim(s, owner))
+			return;
+		tasks->remove(s);
+		g_stacks_in_use.fetch_add(~u32{0});
+		collect(s, arg);
 	});
 	return busy;
 }
 
+extern "C" void mfg_core_forget_stack(void *stack)
+{
+	for (u32 c = 0; g_stats && c < g_nr_cpus; c++) {
+		CpuState &cpu = g_stats[c];
+		if (ktl::read_once(cpu.cached_stack) == stack)
+			ktl::write_once(cpu.cached_task, static_cast<const void *>(nullptr));
+	}
+}
+
 extern "C" void mfg_core_stacks_stop(void)
 {
-	TaskTable *t = g_tasks.load_relaxed();
+	TaskHash *t = g_tasks.load_relaxed();
 	StackPool *p = g_pool.load_relaxed();
 	g_tasks.store_release(nullptr);
 	g_pool.store_release(nullptr);
-	TaskTable::destroy(t);
+	TaskHash::destroy(t);
 	StackPool::destroy(p);
 }
 
@@ -786,10 +872,8 @@ extern "C" unsigned long long mfg_core_misses(enum mfg_miss cause)
 
 extern "C" unsigned long long mfg_core_slot_generation(int slot) { return g_registry.generation(slot); }
 
-extern "C" void mfg_core_stack_stats(unsigned int *in_use, unsigned int *deepest, unsigned int *chunks)
+extern "C" void mfg_core_stack_stats(unsigned int *in_use, unsigned int *deepest)
 {
 	*in_use = g_stacks_in_use.load_relaxed();
 	*deepest = g_deepest.load_relaxed();
-	TaskTable *t = g_tasks.load_relaxed();
-	*chunks = t ? t->chunks_in_use() : 0;
 }

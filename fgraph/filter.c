@@ -315,7 +315,6 @@ void mfg_free_filter(struct mfg_ops *ops)
 }
 EXPORT_SYMBOL_GPL(mfg_free_filter);
 
-
 /* What debugfs shows of a user's filter. mfg_mutex held. */
 void mfg_filter_describe(struct mfg_ops *ops, bool *all, unsigned long *size)
 {

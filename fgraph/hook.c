@@ -42,10 +42,19 @@ mfg_ftrace_entry(unsigned long ip, unsigned long parent_ip, struct ftrace_ops *o
 	unsigned long *retp;
 	int bit, want;
 
-	/* Disables preemption too: the engine's RCU read side. */
+	/*
+	 * Disables preemption too: the engine's RCU read side. It guards
+	 * the entry side only; the engine refuses calls made from inside its
+	 * callbacks itself (see mfg_core_entry()).
+	 */
 	bit = ftrace_test_recursion_trylock(ip, parent_ip);
 	if (bit < 0)
 		return;
+	/* As the kernel's graph tracer: suspend and resume pause it. */
+	if (unlikely(mfg_graph_paused(current))) {
+		mfg_core_count_miss(smp_processor_id(), MFG_MISS_PAUSED);
+		goto out;
+	}
 	mfg_ctx_of(&ctx, current, smp_processor_id());
 	if (unlikely(!ctx.rcu_watching)) {
 		/* Unregistration waits for RCU readers; this would not be one. */
@@ -55,7 +64,7 @@ mfg_ftrace_entry(unsigned long ip, unsigned long parent_ip, struct ftrace_ops *o
 	retp = mfg_arch_ret_slot(fregs);
 	want = mfg_core_entry(&ctx, ip, retp, mfg_arch_entry_key(fregs, retp), fregs);
 	if (unlikely(want))
-		mfg_request(&ctx, want);
+		mfg_request_refill();
 out:
 	ftrace_test_recursion_unlock(bit);
 }

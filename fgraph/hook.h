@@ -17,6 +17,7 @@
 
 #include <linux/ftrace.h>
 #include <linux/mutex.h>
+#include <linux/preempt.h>
 #include <linux/sched.h>
 
 #include <mfgraph.h>
@@ -32,19 +33,13 @@ extern unsigned int mfg_nr_users;
 /* hook.c */
 extern struct ftrace_ops mfg_hook_ops;
 
-/* @task's key in the task table: its pid; every CPU's idle task has pid 0, so -1 - cpu. */
-static __always_inline long mfg_task_key(struct task_struct *task)
-{
-	return is_idle_task(task) ? -1L - (long)task_cpu(task) : (long)task->pid;
-}
-
 /* Context: preemption disabled (the RCU state read is the local CPU's). */
 static __always_inline void mfg_ctx_of(struct mfg_core_ctx *ctx, struct task_struct *task,
 				       unsigned int cpu)
 {
 	ctx->task = task;
-	ctx->key = mfg_task_key(task);
 	ctx->cpu = cpu;
+	ctx->irq_ctx = preempt_count() & (NMI_MASK | HARDIRQ_MASK | SOFTIRQ_OFFSET);
 	ctx->rcu_watching = mfg_rcu_is_watching_here();
 }
 
@@ -56,7 +51,7 @@ bool mfg_hook_is_registered(bool *all);
 void mfg_filters_exit(void);
 
 /* lifecycle.c */
-void mfg_request(const struct mfg_core_ctx *ctx, int want);	/* tracing path */
+void mfg_request_refill(void);	/* tracing path */
 int mfg_start_locked(void);
 void mfg_stop_locked(void);
 void mfg_lifecycle_init(void);
@@ -83,6 +78,8 @@ struct mfg_hook_stats {
 
 /* May sleep. */
 void mfg_hook_stats(struct mfg_hook_stats *st);
+/* For mfgraph's own tests (MFGRAPH_INTERNAL): undo a kill, no user left. */
+int mfg_test_revive(void);
 
 int mfg_hook_init(void);
 void mfg_hook_exit(void);

@@ -13,6 +13,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/printk.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/version.h>
 
@@ -32,71 +33,11 @@
 /*
  * A user's filter is a private ftrace_ops that is never registered: ftrace
  * resolves names, globs and addresses into its filter hash, and we read the
- * functions back from there. struct ftrace_hash is private to kernel/trace;
- * this mirrors its layout, unchanged from v4.x through 6.12 (and checked
- * at run time: the entries we find must add up to its count).
+ * functions back from there (mfg_ftrace_ops_ips(), mfg_ftrace_ops_count()).
+ * struct ftrace_hash is private to kernel/trace: its layout, checked at
+ * load and read without faulting, is in ftrace_hash.c.
  */
-#if KERNEL_VERSION(6, 14, 0) <= LINUX_VERSION_CODE
-#error "check struct ftrace_hash (kernel/trace/trace.h) against mfg_ftrace_hash"
-#endif
-struct mfg_ftrace_hash {
-	unsigned long size_bits;
-	struct hlist_head *buckets;
-	unsigned long count;
-	unsigned long flags;
-	struct rcu_head rcu;
-};
-
-static inline struct mfg_ftrace_hash *mfg_filter_hash(struct ftrace_ops *ops)
-{
-	if (!ops->func_hash)
-		return NULL;
-	return (struct mfg_ftrace_hash *)ops->func_hash->filter_hash;
-}
-
-/* How many functions @ops's filter holds. Caller serialises filter changes. */
-static inline unsigned long mfg_ftrace_ops_count(struct ftrace_ops *ops)
-{
-	struct mfg_ftrace_hash *hash = mfg_filter_hash(ops);
-
-	return hash ? hash->count : 0;
-}
-
-/*
- * The functions of @ops's filter, in a new array (*@ips, kvfree() it) of
- * *@n entries. Caller serialises filter changes.
- */
-static inline int mfg_ftrace_ops_ips(struct ftrace_ops *ops, unsigned long **ips,
-				     unsigned int *n)
-{
-	struct mfg_ftrace_hash *hash = mfg_filter_hash(ops);
-	struct ftrace_func_entry *entry;
-	unsigned long i, found = 0;
-
-	*ips = NULL;
-	*n = 0;
-	if (!hash || !hash->count)
-		return 0;
-	*ips = kvmalloc_array(hash->count, sizeof(**ips), GFP_KERNEL);
-	if (!*ips)
-		return -ENOMEM;
-	for (i = 0; i < (1UL << hash->size_bits); i++) {
-		hlist_for_each_entry(entry, &hash->buckets[i], hlist) {
-			if (found == hash->count)
-				goto corrupt;
-			(*ips)[found++] = entry->ip;
-		}
-	}
-	if (found != hash->count)
-		goto corrupt;
-	*n = found;
-	return 0;
-corrupt:
-	pr_err("mfgraph: ftrace filter hash layout does not match this kernel\n");
-	kvfree(*ips);
-	*ips = NULL;
-	return -EINVAL;
-}
+#include "ftrace_hash.h"
 
 /*
  * Is RCU watching this CPU? rcu_is_watching() is an out-of-line call that
@@ -110,6 +51,20 @@ static __always_inline bool mfg_rcu_is_watching_here(void)
 	return rcu_is_watching_curr_cpu();
 #else
 	return rcu_is_watching();
+#endif
+}
+
+/*
+ * Has @task's graph tracing been paused (pause_graph_tracing(): around
+ * suspend to RAM and hibernation, where return addresses must not change)?
+ * The kernel's graph tracer then pushes no frame; neither do we.
+ */
+static __always_inline bool mfg_graph_paused(struct task_struct *task)
+{
+#ifdef CONFIG_FUNCTION_GRAPH_TRACER
+	return unlikely(atomic_read(&task->tracing_graph_pause));
+#else
+	return false;
 #endif
 }
 

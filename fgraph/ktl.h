@@ -23,6 +23,7 @@ static_assert(sizeof(unsigned long) == 8, "mfgraph supports 64-bit kernels only"
 // Linux errno values the engine returns (negated), fixed by the kernel ABI.
 namespace err {
 inline constexpr int kNoEnt = 2;
+inline constexpr int kIo = 5;
 inline constexpr int kNoMem = 12;
 inline constexpr int kBusy = 16;
 inline constexpr int kInval = 22;
@@ -71,6 +72,13 @@ inline void compiler_barrier() { asm volatile("" ::: "memory"); }
 // Relaxed single-copy-atomic access, the kernel's READ_ONCE/WRITE_ONCE.
 template <typename T> inline T read_once(const T &ref) { return __atomic_load_n(&ref, __ATOMIC_RELAXED); }
 template <typename T> inline void write_once(T &ref, T value) { __atomic_store_n(&ref, value, __ATOMIC_RELAXED); }
+
+// Compare-and-swap on a plain word that is otherwise read and written with
+// read_once()/write_once(); a full barrier when it succeeds.
+template <typename T> inline bool compare_exchange(T &ref, T &expected, T desired)
+{
+	return __atomic_compare_exchange_n(&ref, &expected, desired, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+}
 
 // Add to a per-CPU counter that interrupts and NMIs on the same CPU may also
 // add to: one instruction that cannot be torn by an interrupt, no bus lock.

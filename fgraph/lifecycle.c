@@ -18,15 +18,12 @@
 
 #include "hook.h"
 
-/* One per CPU: asks for a pool refill or a task table chunk off the tracing path. */
+/* One per CPU: asks for a pool refill off the tracing path. */
 struct mfg_cpu_request {
 	struct irq_work irq;
 	struct work_struct work;
-	long chunk_key;
 	unsigned int cpu;
 };
-
-#define MFG_NO_CHUNK LONG_MIN
 
 static bool mfg_started;
 static bool mfg_holds_ref;	/* a module reference while stacks may hold frames */
@@ -38,14 +35,10 @@ static void mfg_free_fn(struct work_struct *work);
 static DECLARE_WORK(mfg_free_work, mfg_free_fn);
 
 /* The tracing path asks: any context, NMI included. */
-void mfg_request(const struct mfg_core_ctx *ctx, int want)
+void mfg_request_refill(void)
 {
-	struct mfg_cpu_request *req = this_cpu_ptr(&mfg_requests);
-
-	if (want & MFG_WANT_CHUNK)
-		WRITE_ONCE(req->chunk_key, ctx->key);
 	/* irq_work is NMI-safe; the work item it queues may sleep. */
-	irq_work_queue(&req->irq);
+	irq_work_queue(this_cpu_ptr(&mfg_requests.irq));
 }
 
 static void mfg_request_irq(struct irq_work *irq)
@@ -60,13 +53,10 @@ static void mfg_request_fn(struct work_struct *work)
 	struct mfg_cpu_request *req = container_of(work, struct mfg_cpu_request, work);
 	void *stacks[8];
 	unsigned int want, got, used, i;
-	long key = xchg(&req->chunk_key, MFG_NO_CHUNK);
 
 	mutex_lock(&mfg_mutex);
 	if (!mfg_started)
 		goto unlock;
-	if (key != MFG_NO_CHUNK && mfg_core_grow(key))
-		pr_warn_ratelimited("mfgraph: no memory for the task table\n");
 	want = min_t(unsigned int, mfg_core_pool_want(req->cpu), ARRAY_SIZE(stacks));
 	for (got = 0; got < want; got++) {
 		stacks[got] = kvzalloc(MFG_SHADOW_STACK_BYTES, GFP_KERNEL);
@@ -104,6 +94,12 @@ static unsigned int mfg_reap_locked(bool idle_too)
 	/* The return path reads a stack with preemption disabled. */
 	synchronize_rcu();
 	llist_for_each_safe(node, next, llist_del_all(&reaped)) {
+		/*
+		 * A task whose last return ran during the reap may have cached
+		 * the stack; nothing can cache it again now that it is
+		 * unlinked and no reader is left.
+		 */
+		mfg_core_forget_stack(node);
 		kvfree(node);
 		mfg_core_account_stacks(-1);
 	}
@@ -119,7 +115,7 @@ static void mfg_free_fn(struct work_struct *work)
 
 static void mfg_task_free_probe(void *data, struct task_struct *task)
 {
-	if (mfg_core_task_freed(task, mfg_task_key(task)))
+	if (mfg_core_task_freed(task))
 		schedule_work(&mfg_free_work);
 }
 
@@ -127,31 +123,6 @@ static void mfg_find_tracepoint(struct tracepoint *tp, void *priv)
 {
 	if (!strcmp(tp->name, "sched_process_free"))
 		*(struct tracepoint **)priv = tp;
-}
-
-/* Grow the task table for every task alive now; new tasks ask on first use. */
-static int mfg_grow_for_existing_tasks(void)
-{
-	struct task_struct *g, *t;
-	unsigned long *seen;
-	long pid;
-	int ret = 0;
-
-	seen = bitmap_zalloc(MFG_PID_CHUNKS, GFP_KERNEL);
-	if (!seen)
-		return -ENOMEM;
-	rcu_read_lock();
-	for_each_process_thread(g, t)
-		if (t->pid > 0 && t->pid < MFG_PID_LIMIT)
-			__set_bit(t->pid >> MFG_PID_CHUNK_BITS, seen);
-	rcu_read_unlock();
-	for_each_set_bit(pid, seen, MFG_PID_CHUNKS) {
-		ret = mfg_core_grow(pid << MFG_PID_CHUNK_BITS);
-		if (ret)
-			break;
-	}
-	bitmap_free(seen);
-	return ret;
 }
 
 int mfg_start_locked(void)
@@ -171,9 +142,7 @@ int mfg_start_locked(void)
 	ret = mfg_core_stacks_start(nr_cpu_ids);
 	if (ret)
 		return ret;
-	ret = mfg_grow_for_existing_tasks();
-	if (!ret)
-		ret = tracepoint_probe_register(mfg_tp_free, mfg_task_free_probe, NULL);
+	ret = tracepoint_probe_register(mfg_tp_free, mfg_task_free_probe, NULL);
 	if (ret) {
 		mfg_core_stacks_stop();
 		return ret;
@@ -234,7 +203,6 @@ void mfg_stop_locked(void)
 		mod_delayed_work(system_wq, &mfg_drain_work, HZ / 10);
 }
 
-
 void mfg_lifecycle_init(void)
 {
 	int cpu;
@@ -244,7 +212,6 @@ void mfg_lifecycle_init(void)
 
 		init_irq_work(&req->irq, mfg_request_irq);
 		INIT_WORK(&req->work, mfg_request_fn);
-		req->chunk_key = MFG_NO_CHUNK;
 		req->cpu = cpu;
 	}
 }

@@ -24,11 +24,10 @@ EXPORT_SYMBOL_GPL(mfg_get_core_info);
 /* See include/mfgraph.h. */
 void mfg_get_stats(struct mfg_stats *stats)
 {
-	unsigned int chunks;
 	int i;
 
 	stats->users = hweight64(mfg_core_live_users());
-	mfg_core_stack_stats(&stats->stacks_in_use, &stats->deepest, &chunks);
+	mfg_core_stack_stats(&stats->stacks_in_use, &stats->deepest);
 	stats->bytes_held = mfg_core_bytes_held();
 	for (i = 0; i < MFG_NR_MISSES; i++)
 		stats->misses[i] = mfg_core_misses(i);
@@ -53,12 +52,12 @@ DEFINE_SHOW_ATTRIBUTE(mfg_core);
 
 static const char *const mfg_miss_names[MFG_NR_MISSES] = {
 	[MFG_MISS_NO_STACK] = "no_stack",
-	[MFG_MISS_NO_CHUNK] = "no_chunk",
-	[MFG_MISS_PID_BUSY] = "pid_busy",
 	[MFG_MISS_OVERFLOW] = "overflow",
 	[MFG_MISS_NOT_WATCHING] = "rcu_not_watching",
 	[MFG_MISS_MISMATCH] = "return_mismatch",
 	[MFG_MISS_STALE] = "stale_returns",
+	[MFG_MISS_RECURSION] = "recursion",
+	[MFG_MISS_PAUSED] = "paused",
 };
 
 static int mfg_users_show(struct seq_file *m, void *unused)
@@ -90,20 +89,20 @@ DEFINE_SHOW_ATTRIBUTE(mfg_users);
 static int mfg_stats_show(struct seq_file *m, void *unused)
 {
 	struct mfg_hook_stats *st = kzalloc(sizeof(*st), GFP_KERNEL);
-	unsigned int in_use, deepest, chunks;
+	unsigned int in_use, deepest;
 	int i;
 
 	if (!st)
 		return -ENOMEM;
 	mfg_hook_stats(st);
-	mfg_core_stack_stats(&in_use, &deepest, &chunks);
+	mfg_core_stack_stats(&in_use, &deepest);
 	seq_printf(m, "users: %u\n", st->nr_users);
 	seq_printf(m, "hook: %s\n",
 		   !st->hook_registered ? "off" : st->hook_all ? "all" : "filtered");
 	seq_printf(m, "functions: %u\n", mfg_core_map_size());
 	seq_printf(m, "stacks_in_use: %u\n", in_use);
 	seq_printf(m, "deepest: %u\n", deepest);
-	seq_printf(m, "pid_chunks: %u\n", chunks);
+	seq_printf(m, "stopped: %d\n", mfg_core_killed());
 	seq_printf(m, "bytes_held: %llu\n", mfg_core_bytes_held());
 	for (i = 0; i < MFG_NR_MISSES; i++)
 		seq_printf(m, "miss_%s: %llu\n", mfg_miss_names[i], mfg_core_misses(i));
@@ -117,6 +116,10 @@ static int __init mfg_init(void)
 	struct mfg_core_info info;
 	int ret;
 
+	/* Before anything reads a filter: refuse to load rather than oops later. */
+	ret = mfg_ftrace_hash_init();
+	if (ret)
+		return ret;
 	ret = mfg_hook_init();
 	if (ret)
 		return ret;

@@ -10,7 +10,7 @@
 
 #include "hook.h"
 
-DEFINE_MUTEX(mfg_mutex);
+DEFINE_MUTEX(mfg_mutex);	/* registration, filters, lifecycle */
 struct mfg_ops *mfg_users[MFG_MAX_USERS];
 unsigned int mfg_nr_users;
 
@@ -27,6 +27,10 @@ int mfg_register(struct mfg_ops *ops)
 	if (ops->flags & ~MFG_OPS_FL_ALL) {
 		pr_err("mfgraph: register: unknown flags %#lx\n", ops->flags & ~MFG_OPS_FL_ALL);
 		return -EINVAL;
+	}
+	if (mfg_core_killed()) {
+		pr_err("mfgraph: register: tracing was stopped after an internal error (see the log); reload mfgraph\n");
+		return -EIO;
 	}
 	mutex_lock(&mfg_mutex);
 	if (mfg_is_registered(ops)) {
@@ -101,7 +105,6 @@ unlock:
 }
 EXPORT_SYMBOL_GPL(mfg_unregister);
 
-
 void mfg_hook_stats(struct mfg_hook_stats *st)
 {
 	int slot;
@@ -125,3 +128,21 @@ void mfg_hook_stats(struct mfg_hook_stats *st)
 	}
 	mutex_unlock(&mfg_mutex);
 }
+
+/*
+ * For mfgraph's own tests: lift the stop of mfg_core_kill() once no user is
+ * left, as a reload of the module would.
+ */
+int mfg_test_revive(void)
+{
+	int ret = 0;
+
+	mutex_lock(&mfg_mutex);
+	if (mfg_nr_users)
+		ret = -EBUSY;
+	else
+		mfg_core_revive();
+	mutex_unlock(&mfg_mutex);
+	return ret;
+}
+EXPORT_SYMBOL_MFG_INTERNAL(mfg_test_revive);

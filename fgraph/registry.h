@@ -129,9 +129,11 @@ private:
 
 // Deliver a popped frame's returns: call @fn(slot, entry) for every index
 // entry whose slot still has the generation it recorded, in push order.
-// Returns how many were delivered; *@stale counts the ones skipped.
+// Returns how many were delivered; *@stale counts the ones skipped;
+// *@complete says whether every index entry was well-formed.
 template <u32 N, typename Fn>
-u32 dispatch_returns(const FrameView &frame, const Registry<N> &registry, u32 *stale, Fn &&fn)
+u32 dispatch_returns(const FrameView &frame, const Registry<N> &registry, u32 *stale, Fn &&fn,
+		     bool *complete = nullptr)
 {
 	u32 delivered = 0;
 	u32 skipped = 0;
@@ -149,6 +151,10 @@ u32 dispatch_returns(const FrameView &frame, const Registry<N> &registry, u32 *s
 	}
 	if (stale)
 		*stale += skipped;
+	// A well-formed frame is read to its end; anything short of that is
+	// a corrupt index entry.
+	if (complete)
+		*complete = pos == frame.end();
 	return delivered;
 }
 

@@ -1,14 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 //
-// Per-task shadow stacks: what a task owns, how a task finds its own in O(1)
+// Per-task shadow stacks: what a task owns, how a task finds its own
 // without a lock, and where new ones come from without allocating on the
 // tracing path.
 //
-//   TaskTable:  pid -> TaskStack*, three levels (directory, groups of
-//               chunks, chunks of 1024 slots) covering every possible pid
-//               (PID_MAX_LIMIT); groups and chunks exist only for pid ranges
-//               in use. Idle tasks all have pid 0, so each CPU's idle task
-//               has its own slot.
+//   TaskHash:   task -> TaskStack*, chains hashed by the task pointer.
 //   TaskStack:  one page: the owner, the users' task variables, the return
 //               dispatch in progress, and the frames.
 //   StackPool:  a few zeroed TaskStacks per CPU. The tracing path takes one
@@ -22,15 +18,13 @@
 
 namespace mfg {
 
-// A return dispatch in progress on a task: which frame, which user is being
-// called. Dispatches nest (a return callback may call traced functions), so
-// each remembers the one it interrupted.
+// A return dispatch in progress on a task: which frame. Dispatches nest (an
+// interrupt's returns run on top of the task's), so each remembers the one
+// it interrupted. The unwinder uses it: from the dispatch on, the frame's
+// return slot holds the real address again.
 struct Dispatch {
 	Dispatch *prev;
 	u32 frame;
-	u32 slot;
-	u64 *data;		// the user's data words in the frame
-	u32 data_words;
 };
 
 inline constexpr usize kTaskHeaderBytes = 4 * sizeof(void *) + 2 * sizeof(u64) * MFG_MAX_USERS;
@@ -38,10 +32,10 @@ inline constexpr usize kTaskHeaderBytes = 4 * sizeof(void *) + 2 * sizeof(u64) *
 struct TaskStack {
 	using Frames = ShadowStack<MFG_SHADOW_STACK_BYTES - kTaskHeaderBytes>;
 
-	void *owner;		// the task (struct task_struct *)
+	void *owner;		// the task (struct task_struct *); bit 0: dead
 	Dispatch *dispatch;	// innermost return dispatch, or null
 	TaskStack *free_next;	// on the deferred-free list
-	void *pad;
+	TaskStack *hash_next;	// the next stack in its TaskHash chain
 	u64 var_generation[MFG_MAX_USERS];	// which user the variable belongs to
 	u64 var_value[MFG_MAX_USERS];
 	Frames frames;
@@ -55,136 +49,122 @@ struct TaskStack {
 static_assert(sizeof(TaskStack) <= MFG_SHADOW_STACK_BYTES);
 static_assert(__is_trivially_constructible(TaskStack) && __is_standard_layout(TaskStack));
 
-// Where a task's stack pointer lives. Key: the pid, or for an idle task
-// (pid 0 on every CPU) -1 - cpu.
+// Where a task's stack lives: a hash of chains keyed by the task itself
+// (its task_struct pointer), never by its pid. A pid changes under a task
+// (a non-leader thread that execs takes the leader's pid, exchange_tids()),
+// and a dead task's pid is reused; the task_struct pointer names the task
+// for its whole life, and is reused only after the task was freed, when its
+// stack has already been marked dead.
 //
-// Three levels, so that memory follows the pids in use: a directory of 64
-// pointers (each covering 65536 pids) inside the table, groups of 64 chunk
-// pointers, and chunks of 1024 slots. A system with pids below a few
-// thousand uses the table, one group and a few chunks.
-class TaskTable {
+//   - insert(): the tracing path, any context, NMI included, and only ever
+//     by a task for itself: a compare-and-swap on the chain head. An
+//     interrupt or NMI on the same CPU may insert the same task's stack in
+//     between; insert() scans the chain it is about to extend, so a task
+//     ends with exactly one stack linked.
+//   - find(): any context, under RCU (preemption disabled).
+//   - remove(): serialised by the caller (the glue's mutex), never on the
+//     tracing path; only removers change links other than the heads. An
+//     unlinked stack keeps its link, so a reader standing on it walks on,
+//     and it is freed only after a grace period.
+class TaskHash {
 public:
-	static constexpr u32 kChunkBits = MFG_PID_CHUNK_BITS;
-	static constexpr u32 kChunkSlots = 1u << kChunkBits;
-	static constexpr u32 kGroupBits = 6;
-	static constexpr u32 kGroupChunks = 1u << kGroupBits;
-	static constexpr u32 kMaxPid = MFG_PID_LIMIT; // PID_MAX_LIMIT on 64-bit
-	static constexpr u32 kGroups = kMaxPid >> (kChunkBits + kGroupBits);
+	static constexpr u32 kBucketBits = 10;
+	static constexpr u32 kBuckets = 1u << kBucketBits;
 
-	using Slot = ktl::Atomic<TaskStack *>;
-	struct Chunk {
-		Slot slots[kChunkSlots];
-	};
-	struct Group {
-		ktl::Atomic<Chunk *> chunks[kGroupChunks];
-	};
+	// An empty hash. Context: may sleep.
+	static TaskHash *create() { return ktl::zalloc_counted<TaskHash>(sizeof(TaskHash)); }
+	// Free the hash (not the stacks). Context: may sleep.
+	static void destroy(TaskHash *h) { ktl::free_counted(h, sizeof(TaskHash)); }
 
-	// Build an empty table (no chunks). Context: may sleep.
-	static TaskTable *create(u32 nr_cpus)
+	// @task's live stack, or null.
+	TaskStack *find(const void *task) { return find_from(bucket(task).load_acquire(), task); }
+
+	// Link @s, whose owner is set, for its owner; the caller is that task.
+	// Returns the stack the task now has: @s, or one an interrupt or NMI
+	// linked for it first (the caller then gives @s back).
+	TaskStack *insert(TaskStack *s)
 	{
-		auto *t = ktl::zalloc_counted<TaskTable>(bytes_for(nr_cpus));
-		if (t)
-			t->nr_cpus_ = nr_cpus;
-		return t;
+		ktl::Atomic<TaskStack *> &head = bucket(s->owner);
+		TaskStack *first = head.load_acquire();
+		for (;;) {
+			if (TaskStack *own = find_from(first, s->owner))
+				return own;
+			ktl::write_once(s->hash_next, first);
+			// Publishes s's owner and link (the exchange is a full barrier).
+			if (head.compare_exchange(first, s))
+				return s;
+		}
 	}
 
-	// Free the table and its chunks (not the stacks). Context: may sleep.
-	static void destroy(TaskTable *t)
+	// Unlink @s, if linked. Callers serialise removals.
+	void remove(TaskStack *s)
 	{
-		if (!t)
+		ktl::Atomic<TaskStack *> &head = bucket(live_owner(s));
+		TaskStack *first = head.load_acquire();
+		// An insert may move the head between the load and the exchange;
+		// then @s has a predecessor, and only removers change that link.
+		if (first == s && head.compare_exchange(first, ktl::read_once(s->hash_next)))
 			return;
-		for (u32 g = 0; g < kGroups; g++) {
-			Group *group = t->groups_[g].load_relaxed();
-			if (!group)
-				continue;
-			for (u32 c = 0; c < kGroupChunks; c++)
-				ktl::free_counted(group->chunks[c].load_relaxed(), sizeof(Chunk));
-			ktl::free_counted(group, sizeof(Group));
+		for (TaskStack *p = head.load_acquire(); p; p = ktl::read_once(p->hash_next)) {
+			if (ktl::read_once(p->hash_next) == s) {
+				ktl::write_once(p->hash_next, ktl::read_once(s->hash_next));
+				return;
+			}
 		}
-		ktl::free_counted(t, bytes_for(static_cast<u32>(t->nr_cpus_)));
 	}
 
-	// The slot of @key, or null when its chunk does not exist yet.
-	Slot *slot(long key)
+	// Mark @s, owned by @task, dead: no lookup finds it any more. Exactly
+	// one caller wins the stack (the task's exit, or a reap of idle
+	// stacks) and becomes the one to unlink and free it.
+	static bool claim(TaskStack *s, void *task)
 	{
-		if (key < 0) {
-			const u64 cpu = static_cast<u64>(-1 - key);
-			return cpu < nr_cpus_ ? &idle_slots()[cpu] : nullptr;
-		}
-		const u64 pid = static_cast<u64>(key);
-		if (pid >= kMaxPid)
-			return nullptr;
-		Group *g = groups_[pid >> (kChunkBits + kGroupBits)].load_acquire();
-		if (!g)
-			return nullptr;
-		Chunk *c = g->chunks[(pid >> kChunkBits) & (kGroupChunks - 1)].load_acquire();
-		return c ? &c->slots[pid & (kChunkSlots - 1)] : nullptr;
+		void *expected = task;
+		return ktl::compare_exchange(s->owner, expected,
+					     reinterpret_cast<void *>(reinterpret_cast<usize>(task) | kDead));
 	}
+	static bool is_dead(const TaskStack *s) { return reinterpret_cast<usize>(ktl::read_once(s->owner)) & kDead; }
 
-	// Make sure @pid's chunk exists. Returns false only when out of memory.
-	// Callers serialise growth; readers may run concurrently.
-	bool grow(long pid)
-	{
-		if (pid < 0 || static_cast<u64>(pid) >= kMaxPid)
-			return pid < 0;
-		auto &g = groups_[pid >> (kChunkBits + kGroupBits)];
-		if (!g.load_relaxed()) {
-			auto *fresh = ktl::zalloc_counted<Group>(sizeof(Group));
-			if (!fresh)
-				return false;
-			// Zeroed pointers before the group is visible.
-			g.store_release(fresh);
-		}
-		auto &c = g.load_relaxed()->chunks[(pid >> kChunkBits) & (kGroupChunks - 1)];
-		if (c.load_relaxed())
-			return true;
-		auto *fresh = ktl::zalloc_counted<Chunk>(sizeof(Chunk));
-		if (!fresh)
-			return false;
-		// Zeroed slots before the chunk is visible.
-		c.store_release(fresh);
-		return true;
-	}
-
-	// Visit every slot that holds a stack. Context: callers serialise.
+	// Visit every linked stack; @fn may remove the one it is given.
+	// Context: callers serialise removals.
 	template <typename Fn> void for_each_stack(Fn &&fn)
 	{
-		for (u32 i = 0; i < nr_cpus_; i++)
-			if (TaskStack *s = idle_slots()[i].load_acquire())
-				fn(idle_slots()[i], s);
-		for_each_chunk([&](Chunk *c) {
-			for (u32 j = 0; j < kChunkSlots; j++)
-				if (TaskStack *s = c->slots[j].load_acquire())
-					fn(c->slots[j], s);
-		});
-	}
-
-	u32 chunks_in_use()
-	{
-		u32 n = 0;
-		for_each_chunk([&](Chunk *) { ++n; });
-		return n;
+		for (auto &head : buckets_) {
+			TaskStack *s = head.load_acquire();
+			while (s) {
+				TaskStack *next = ktl::read_once(s->hash_next);
+				fn(s);
+				s = next;
+			}
+		}
 	}
 
 private:
-	template <typename Fn> void for_each_chunk(Fn &&fn)
+	// task_structs are at least word-aligned: bit 0 of an owner is free.
+	static constexpr usize kDead = 1;
+
+	static void *live_owner(const TaskStack *s)
 	{
-		for (u32 g = 0; g < kGroups; g++) {
-			Group *group = groups_[g].load_acquire();
-			for (u32 c = 0; group && c < kGroupChunks; c++)
-				if (Chunk *chunk = group->chunks[c].load_acquire())
-					fn(chunk);
-		}
+		return reinterpret_cast<void *>(reinterpret_cast<usize>(ktl::read_once(s->owner)) & ~kDead);
 	}
 
-	static usize bytes_for(u32 nr_cpus) { return sizeof(TaskTable) + nr_cpus * sizeof(Slot); }
-	Slot *idle_slots() { return reinterpret_cast<Slot *>(this + 1); }
+	static TaskStack *find_from(TaskStack *s, const void *task)
+	{
+		for (; s; s = ktl::read_once(s->hash_next))
+			if (ktl::read_once(s->owner) == task)
+				return s;
+		return nullptr;
+	}
 
-	u64 nr_cpus_;
-	ktl::Atomic<Group *> groups_[kGroups];
+	ktl::Atomic<TaskStack *> &bucket(const void *task)
+	{
+		// Fibonacci hashing of the pointer; slab objects differ in the
+		// middle bits, which the multiply spreads into the top ones.
+		const u64 h = reinterpret_cast<usize>(task) * 0x9e3779b97f4a7c15ull;
+		return buckets_[h >> (64 - kBucketBits)];
+	}
+
+	ktl::Atomic<TaskStack *> buckets_[kBuckets];
 };
-
-static_assert(TaskTable::kGroups * TaskTable::kGroupChunks * TaskTable::kChunkSlots == MFG_PID_LIMIT);
 
 // Zeroed stacks ready for tasks that enter traced code, per CPU.
 //
@@ -196,7 +176,11 @@ static_assert(TaskTable::kGroups * TaskTable::kGroupChunks * TaskTable::kChunkSl
 class StackPool {
 public:
 	static constexpr u32 kPerCpu = 2;
-	static constexpr u32 kLowWater = 1;
+	// Ask for a refill as soon as a stack is taken, not when the last one
+	// goes: a burst of new tasks on one CPU (a thread pool starting up)
+	// then finds the pool refilled between takes more often. A take
+	// happens once in a task's life, so the request costs little.
+	static constexpr u32 kLowWater = kPerCpu;
 
 	static StackPool *create(u32 nr_cpus)
 	{

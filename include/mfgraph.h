@@ -30,7 +30,8 @@ struct task_struct;
  * Return: 0; -EINVAL for NULL @ops, no callback at all or unknown flags
  * in @ops->flags; -EBUSY when
  * already registered; -ENOSPC when all MFG_MAX_USERS slots are taken;
- * -ENOMEM.
+ * -ENOMEM; -EIO when mfgraph stopped tracing for good after finding its
+ * state inconsistent (logged; reload the module).
  */
 int mfg_register(struct mfg_ops *ops);
 

@@ -33,22 +33,24 @@ struct mfg_ops;
 /**
  * enum mfg_miss - why a traced call ran untraced, or a return was odd
  * @MFG_MISS_NO_STACK: the CPU's pool of shadow stacks was empty
- * @MFG_MISS_NO_CHUNK: the task table had no room for the task's pid yet
- * @MFG_MISS_PID_BUSY: the pid's slot still held a dead task's stack
  * @MFG_MISS_OVERFLOW: the task's shadow stack was full
  * @MFG_MISS_NOT_WATCHING: RCU was not watching; callbacks skipped
  * @MFG_MISS_MISMATCH: a return did not match the top frame (recovered)
  * @MFG_MISS_STALE: return entries of users gone since the entry
+ * @MFG_MISS_RECURSION: a traced call made while an mfgraph callback ran
+ *                      in the same context; it ran untraced
+ * @MFG_MISS_PAUSED: the task had graph tracing paused (suspend, CPU
+ *                   offline) or tracing was stopped after an internal error
  * @MFG_NR_MISSES: the number of causes
  */
 enum mfg_miss {
 	MFG_MISS_NO_STACK,
-	MFG_MISS_NO_CHUNK,
-	MFG_MISS_PID_BUSY,
 	MFG_MISS_OVERFLOW,
 	MFG_MISS_NOT_WATCHING,
 	MFG_MISS_MISMATCH,
 	MFG_MISS_STALE,
+	MFG_MISS_RECURSION,
+	MFG_MISS_PAUSED,
 	MFG_NR_MISSES
 };
 

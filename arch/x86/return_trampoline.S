@@ -21,7 +21,24 @@
 	.code64
 	.section .text, "ax"
 
-SYM_CODE_START(mfg_return_trampoline)
+/*
+ * The unwinder looks a return address up at ip - 1, the call it returns
+ * from. A traced call in progress has the trampoline as its return address,
+ * so ip - 1 must be ours, not the tail of whatever the linker put before
+ * us: one byte whose ORC data says "undefined", so that every unwind that
+ * meets the trampoline address on the stack stops there and calls the trace
+ * unreliable instead of walking a frame it cannot know (the real caller's
+ * frame size is known only at run time). mfg_stack_trace_save() and
+ * mfg_ret_addr() give the real addresses.
+ */
+SYM_CODE_START_LOCAL(mfg_return_trampoline_unwind_stop)
+	UNWIND_HINT_UNDEFINED
+	ANNOTATE_NOENDBR
+	int3
+SYM_CODE_END(mfg_return_trampoline_unwind_stop)
+
+/* No alignment: the byte above must be the one just before. */
+SYM_CODE_START_NOALIGN(mfg_return_trampoline)
 	/* Reached by a ret, never by an indirect branch: no ENDBR. */
 	UNWIND_HINT_UNDEFINED
 	ANNOTATE_NOENDBR

@@ -1,22 +1,41 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mfg_hold_test: a minimal client module for the unload scenario. It
- * registers one user on a kernel function (module parameter "func") that
- * wants every return, and unregisters when it is unloaded. The scenario
- * keeps a task asleep inside that function meanwhile, so that mfgraph has
- * a frame outstanding after its last user left.
+ * mfg_hold_test: a minimal client module for the scenarios. It registers one
+ * user on kernel functions (module parameter "func": globs separated by
+ * commas) that wants every return, and unregisters when it is unloaded. Its
+ * counts of entries and returns read back as the parameters "entries" and
+ * "returns". The unload scenario keeps a task asleep inside the function
+ * meanwhile, so that mfgraph has a frame outstanding after its last user
+ * left.
  */
 #include <linux/atomic.h>
 #include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
 
 #include <mfgraph.h>
 
 static char *func = "hrtimer_nanosleep";
 module_param(func, charp, 0444);
-MODULE_PARM_DESC(func, "the function to trace");
+MODULE_PARM_DESC(func, "the functions to trace: globs separated by commas");
 
 static atomic_t mfg_hold_entries;
 static atomic_t mfg_hold_returns;
+
+static int mfg_hold_get_count(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%d\n", atomic_read(kp->arg));
+}
+
+static const struct kernel_param_ops mfg_hold_count_ops = {
+	.get = mfg_hold_get_count,
+};
+
+module_param_cb(entries, &mfg_hold_count_ops, &mfg_hold_entries, 0444);
+MODULE_PARM_DESC(entries, "entries seen");
+module_param_cb(returns, &mfg_hold_count_ops, &mfg_hold_returns, 0444);
+MODULE_PARM_DESC(returns, "returns seen");
 
 static int mfg_hold_entry(const struct mfg_entry *trace, struct mfg_ops *ops,
 			  struct ftrace_regs *fregs)
@@ -38,8 +57,15 @@ static struct mfg_ops mfg_hold_ops = {
 
 static int __init mfg_hold_init(void)
 {
-	int ret = mfg_set_filter(&mfg_hold_ops, func, true);
+	char *globs = kstrdup(func, GFP_KERNEL), *rest = globs, *glob;
+	bool reset = true;
+	int ret = globs ? 0 : -ENOMEM;
 
+	while (!ret && (glob = strsep(&rest, ",")) != NULL) {
+		ret = mfg_set_filter(&mfg_hold_ops, glob, reset);
+		reset = false;
+	}
+	kfree(globs);
 	if (!ret)
 		ret = mfg_register(&mfg_hold_ops);
 	if (ret) {

@@ -8,6 +8,7 @@
 #include <linux/completion.h>
 #include <linux/delay.h>
 #include <linux/hrtimer.h>
+#include <linux/irq_work.h>
 #include <linux/ftrace.h>
 #include <linux/kallsyms.h>
 #include <linux/kthread.h>
@@ -19,8 +20,12 @@
 
 #include <mfgraph.h>
 
+#include "../../fgraph/kcompat.h"
 #include "hook_targets.h"
 #include "test_util.h"
+
+/* mfgraph's test hook (fgraph/register.c, namespace MFGRAPH_INTERNAL). */
+int mfg_test_revive(void);
 
 #define MFG_LOG_MAX 256
 
@@ -802,9 +807,8 @@ static int mfg_reuser_fn(void *arg)
 
 	r->self = current;
 	/*
-	 * A call runs untraced, by design, when the pool has no stack left
-	 * or the task table no chunk for a new pid range yet: both are
-	 * refilled off the tracing path. Try again after the refill.
+	 * A call runs untraced, by design, when the pool has no stack left:
+	 * it is refilled off the tracing path. Try again after the refill.
 	 */
 	for (;;) {
 		r->result = mfg_target_add(20, 22);
@@ -1049,6 +1053,218 @@ static void mfg_hook_bad_input(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&p->entries), 1);
 }
 
+/* ------------------------------------------------------------ callbacks run untraced */
+
+static int mfg_calling_entry(const struct mfg_entry *trace, struct mfg_ops *ops,
+			     struct ftrace_regs *fregs)
+{
+	int want = mfg_probe_entry(trace, ops, fregs);
+
+	/* A traced function, in this user's own filter, from its callback. */
+	if (trace->func != (unsigned long)mfg_target_leaf && mfg_target_leaf(1) != 2)
+		atomic_inc(&container_of(ops, struct mfg_probe, ops)->data_bad);
+	return want;
+}
+
+static void mfg_calling_return(const struct mfg_return *trace, struct mfg_ops *ops,
+			       struct ftrace_regs *fregs)
+{
+	mfg_probe_return(trace, ops, fregs);
+	if (trace->func != (unsigned long)mfg_target_leaf && mfg_target_leaf(2) != 3)
+		atomic_inc(&container_of(ops, struct mfg_probe, ops)->data_bad);
+}
+
+/*
+ * Calls a callback makes run untraced and are counted: traced, a return
+ * callback calling a traced function would recurse until the stack
+ * overflows (return -> callback -> entry -> frame -> return -> ...).
+ */
+static void mfg_hook_callbacks_run_untraced(struct kunit *test)
+{
+	unsigned long ips[] = { 0, 0 };
+	struct mfg_probe *p;
+	struct mfg_stats before, after;
+
+	KUNIT_ASSERT_EQ(test, mfg_func_ip("mfg_target_add", 0, &ips[0]), 0);
+	KUNIT_ASSERT_EQ(test, mfg_func_ip("mfg_target_leaf", 0, &ips[1]), 0);
+	p = mfg_new_probe(test, ips, 2);
+	p->ops.entryfunc = mfg_calling_entry;
+	p->ops.retfunc = mfg_calling_return;
+	mfg_register_probe(test, p);
+	mfg_get_stats(&before);
+	KUNIT_EXPECT_EQ(test, mfg_target_add(2, 3), 5);
+	mfg_get_stats(&after);
+	/* Only the call from the test: not the two from the callbacks. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&p->entries), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&p->returns), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&p->data_bad), 0);
+	KUNIT_EXPECT_EQ(test, after.misses[MFG_MISS_RECURSION] - before.misses[MFG_MISS_RECURSION],
+			2ULL);
+	/* Outside a callback the same function is traced as ever. */
+	KUNIT_EXPECT_EQ(test, mfg_target_leaf(5), 6);
+	KUNIT_EXPECT_EQ(test, atomic_read(&p->entries), 2);
+}
+
+/* ------------------------------------------------------------ data attribution */
+
+/*
+ * User A reserves data in its entry callback and, right there, an interrupt
+ * arrives whose traced call goes to an entry-only user B and a return user
+ * C. Neither may get A's open entry or A's data: the data API must know
+ * which user's callback runs, not guess it from the frames.
+ */
+static struct mfg_attr_case {
+	struct irq_work work;
+	atomic_t ran;
+	atomic_t wrong;		/* B or C got something of A's */
+	bool armed;
+} mfg_attr;
+
+static void mfg_attr_irq(struct irq_work *work)
+{
+	/* Hard interrupt context, on top of A's entry callback. */
+	if (mfg_target_leaf(3) != 4)
+		atomic_inc(&mfg_attr.wrong);
+	atomic_inc(&mfg_attr.ran);
+}
+
+static int mfg_attr_a_entry(const struct mfg_entry *trace, struct mfg_ops *ops,
+			    struct ftrace_regs *fregs)
+{
+	int want = mfg_probe_entry(trace, ops, fregs);
+	u64 deadline = local_clock() + 200 * NSEC_PER_MSEC;
+	int ran = atomic_read(&mfg_attr.ran);
+
+	if (!READ_ONCE(mfg_attr.armed) || trace->func == (unsigned long)mfg_target_leaf)
+		return want;
+	/* A self-interrupt, taken while this callback has its entry open. */
+	irq_work_queue(&mfg_attr.work);
+	while (atomic_read(&mfg_attr.ran) == ran && local_clock() < deadline)
+		cpu_relax();
+	return want;
+}
+
+static int mfg_attr_b_entry(const struct mfg_entry *trace, struct mfg_ops *ops,
+			    struct ftrace_regs *fregs)
+{
+	int size = -1;
+
+	atomic_inc(&container_of(ops, struct mfg_probe, ops)->entries);
+	/* Entry-only: no frame of its own, so no data at all. */
+	if (mfg_reserve_data(2 * sizeof(long)) || mfg_retrieve_data(&size) ||
+	    mfg_retrieve_parent_data(0, &size) || mfg_retrieve_parent_data(1, &size))
+		atomic_inc(&mfg_attr.wrong);
+	return 0;
+}
+
+static void mfg_attr_c_return(const struct mfg_return *trace, struct mfg_ops *ops,
+			      struct ftrace_regs *fregs)
+{
+	int size = -1;
+
+	atomic_inc(&container_of(ops, struct mfg_probe, ops)->returns);
+	/* C reserved nothing, here or in A's frame below. */
+	if (mfg_retrieve_data(&size) || mfg_retrieve_parent_data(1, &size))
+		atomic_inc(&mfg_attr.wrong);
+}
+
+static void mfg_hook_data_attribution(struct kunit *test)
+{
+	unsigned long add = (unsigned long)mfg_target_add, leaf = (unsigned long)mfg_target_leaf;
+	struct mfg_probe *a = mfg_new_probe(test, &add, 1);
+	struct mfg_probe *b = mfg_new_probe(test, &leaf, 1);
+	struct mfg_probe *c = mfg_new_probe(test, &leaf, 1);
+	int i, calls = 50;
+
+	memset(&mfg_attr, 0, sizeof(mfg_attr));
+	init_irq_work(&mfg_attr.work, mfg_attr_irq);
+	a->ops.entryfunc = mfg_attr_a_entry;
+	a->reserve_words = 2;
+	a->tag = 0x7000;
+	b->ops.entryfunc = mfg_attr_b_entry;
+	b->ops.retfunc = NULL;
+	c->ops.entryfunc = NULL;
+	c->ops.retfunc = mfg_attr_c_return;
+	mfg_register_probe(test, a);
+	mfg_register_probe(test, b);
+	mfg_register_probe(test, c);
+	WRITE_ONCE(mfg_attr.armed, true);
+	for (i = 0; i < calls; i++)
+		KUNIT_EXPECT_EQ(test, mfg_target_add(i, 1), i + 1);
+	WRITE_ONCE(mfg_attr.armed, false);
+	irq_work_sync(&mfg_attr.work);
+	kunit_info(test, "%d interrupts inside A's entry callback\n", atomic_read(&mfg_attr.ran));
+	KUNIT_EXPECT_EQ(test, atomic_read(&mfg_attr.ran), calls);
+	KUNIT_EXPECT_EQ(test, atomic_read(&b->entries), calls);
+	KUNIT_EXPECT_EQ(test, atomic_read(&c->returns), calls);
+	KUNIT_EXPECT_EQ(test, atomic_read(&mfg_attr.wrong), 0);
+	/* A's data came back whole: exactly its 2 words, its values. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&a->returns), calls);
+	KUNIT_EXPECT_EQ(test, atomic_read(&a->data_bad), 0);
+}
+
+/* ------------------------------------------------------------ pause and kill switch */
+
+/* A task with graph tracing paused (suspend does that) pushes no frame. */
+static void mfg_hook_graph_pause(struct kunit *test)
+{
+	unsigned long ip = (unsigned long)mfg_target_add;
+	struct mfg_probe *p = mfg_new_probe(test, &ip, 1);
+	struct mfg_stats before, after;
+
+	mfg_register_probe(test, p);
+	mfg_get_stats(&before);
+	pause_graph_tracing();
+	KUNIT_EXPECT_EQ(test, mfg_target_add(1, 1), 2);
+	unpause_graph_tracing();
+	mfg_get_stats(&after);
+	KUNIT_EXPECT_EQ(test, atomic_read(&p->entries), 0);
+	KUNIT_EXPECT_EQ(test, after.misses[MFG_MISS_PAUSED] - before.misses[MFG_MISS_PAUSED], 1ULL);
+	KUNIT_EXPECT_EQ(test, mfg_target_add(1, 1), 2);
+	KUNIT_EXPECT_EQ(test, atomic_read(&p->entries), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&p->returns), 1);
+}
+
+static int mfg_corrupting_entry(const struct mfg_entry *trace, struct mfg_ops *ops,
+				struct ftrace_regs *fregs)
+{
+	unsigned long *data = mfg_reserve_data(sizeof(long));
+
+	atomic_inc(&container_of(ops, struct mfg_probe, ops)->entries);
+	/* The word before the data is this user's index entry: break it. */
+	if (data)
+		data[-1] = 0x1234;
+	return 1;
+}
+
+/*
+ * A corrupt shadow frame stops all tracing for good, as the kernel's graph
+ * tracer does on an inconsistency: the frame still returns where it must,
+ * no callback gets garbage, later calls run untraced, registration fails
+ * with -EIO until mfgraph is reloaded (here: revived by the test hook).
+ */
+static void mfg_hook_kill_switch(struct kunit *test)
+{
+	unsigned long ip = (unsigned long)mfg_target_add;
+	struct mfg_probe *p = mfg_new_probe(test, &ip, 1);
+	struct mfg_probe *late = mfg_new_probe(test, &ip, 1);
+
+	p->ops.entryfunc = mfg_corrupting_entry;
+	KUNIT_ASSERT_EQ(test, mfg_register(&p->ops), 0);
+	KUNIT_EXPECT_EQ(test, mfg_target_add(2, 2), 4);
+	KUNIT_EXPECT_EQ(test, atomic_read(&p->entries), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&p->returns), 0);
+	KUNIT_EXPECT_EQ(test, mfg_target_add(3, 3), 6);
+	KUNIT_EXPECT_EQ(test, atomic_read(&p->entries), 1);
+	KUNIT_EXPECT_EQ(test, mfg_register(&late->ops), -EIO);
+	mfg_unregister(&p->ops);
+	mfg_free_filter(&p->ops);
+	KUNIT_EXPECT_EQ(test, mfg_test_revive(), 0);
+	mfg_register_probe(test, late);
+	KUNIT_EXPECT_EQ(test, mfg_target_add(1, 1), 2);
+	KUNIT_EXPECT_EQ(test, atomic_read(&late->returns), 1);
+}
+
 static struct kunit_case mfg_hook_cases[] = {
 	KUNIT_CASE(mfg_hook_one_user),
 	KUNIT_CASE(mfg_hook_sixteen_users),
@@ -1063,6 +1279,10 @@ static struct kunit_case mfg_hook_cases[] = {
 	KUNIT_CASE(mfg_hook_stack_trace_nested),
 	KUNIT_CASE(mfg_hook_irq_nesting),
 	KUNIT_CASE(mfg_hook_nmi_nesting),
+	KUNIT_CASE(mfg_hook_callbacks_run_untraced),
+	KUNIT_CASE(mfg_hook_data_attribution),
+	KUNIT_CASE(mfg_hook_graph_pause),
+	KUNIT_CASE(mfg_hook_kill_switch),
 	KUNIT_CASE(mfg_hook_task_exit_frees_stack),
 	KUNIT_CASE(mfg_hook_task_reuse_gets_fresh_stack),
 	KUNIT_CASE_SLOW(mfg_hook_stress),
@@ -1076,5 +1296,6 @@ static struct kunit_suite mfg_hook_suite = {
 
 kunit_test_suite(mfg_hook_suite);
 
+MFG_IMPORT_INTERNAL();
 MODULE_DESCRIPTION("mfgraph: KUnit suite for live hooking");
 MODULE_LICENSE("GPL");

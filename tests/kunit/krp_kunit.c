@@ -398,6 +398,15 @@ static void krp_concurrency(struct kunit *test)
 	unregister_kretprobe(kernels);
 	WRITE_ONCE(krp_race_now, NULL);
 
+	{
+		struct mfg_stats st;
+
+		mfg_get_stats(&st);
+		kunit_info(test, "mfgraph misses: no_stack %llu overflow %llu recursion %llu paused %llu rcu %llu\n",
+			   st.misses[MFG_MISS_NO_STACK], st.misses[MFG_MISS_OVERFLOW],
+			   st.misses[MFG_MISS_RECURSION], st.misses[MFG_MISS_PAUSED],
+			   st.misses[MFG_MISS_NOT_WATCHING]);
+	}
 	kunit_info(test, "%d threads, %d calls; mfg_kretprobe: %d returns, %d missed; kretprobe (maxactive %d): %d returns, %d missed\n",
 		   started, atomic_read(&r->calls), atomic_read(&r->ours), ours.nmissed,
 		   kernels->maxactive, atomic_read(&r->kernels), kernels->nmissed);

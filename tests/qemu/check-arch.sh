@@ -45,13 +45,6 @@ make -C "$kdir" M="$out/src" ARCH="$arch" CROSS_COMPILE="$cross" MFG_TESTS=1 \
 status=${PIPESTATUS[0]}
 [ "$status" = 0 ] || { log "module build failed"; exit 1; }
 "$top/scripts/check-module-build.sh" "$out/build.log" "$cross" "$out/src"/*.ko
-# The torture suite's exec-from-a-thread program: static, the guest has no libc.
-if [ "$out/thread-exec" -ot "$top/tests/torture/thread_exec.c" ]; then
-	log "building thread-exec for $arch"
-	"${cross}gcc" -static -O2 -Wall -Wextra -Werror -pthread -o "$out/thread-exec" \
-		"$top/tests/torture/thread_exec.c" ||
-		{ log "thread-exec build failed (needs ${cross}gcc and a static libc)"; exit 1; }
-fi
 
 # MFG_BUILD_ONLY=1: stop here, with the kernel and the modules built.
 if [ -n "${MFG_BUILD_ONLY:-}" ]; then
@@ -71,8 +64,10 @@ if [ -n "${TORTURE_ONLY:-}" ]; then
 	timeout=300
 else
 	mods=("$out/src/mfgraph.ko" "$out/src/mfg_module_test.ko" "$out/src/mfg_core_test.ko"
-		"$out/src/mfg_hook_test.ko" "$out/src/mfg_kretprobe.ko" "$out/src/mfg_kretprobe_test.ko")
-	suites=(mfgraph_module mfgraph_core mfgraph_hook mfgraph_kretprobe)
+		"$out/src/mfg_hook_test.ko" "$out/src/mfg_kretprobe.ko" "$out/src/mfg_kretprobe_test.ko"
+		"$out/src/mfg_unwind_test.ko" "$out/src/mfg_ftrace_hash_test.ko")
+	suites=(mfgraph_module mfgraph_core mfgraph_hook mfgraph_kretprobe mfgraph_unwind
+		mfgraph_ftrace_hash)
 	scenarios=("$here"/scenarios/*.sh)
 	label=$arch/$flavour
 	results=$top/build/results/$arch-$flavour.json
@@ -83,12 +78,18 @@ for s in ${EXTRA_SUITES:-}; do suites+=("$s"); done
 
 args=(--arch "$arch" --kernel "$kdir/mfg-image" --busybox "$busybox" --label "$label"
 	--log "$out/console${TORTURE_ONLY:+-torture}.log" --results "$results")
+# Static test programs for the guest's scenarios (tests/progs).
+for prog in "$top"/tests/progs/*.c; do
+	name=$(basename "$prog" .c)
+	"${cross}gcc" -static -O2 -pthread -Wall -Werror -o "$out/$name" "$prog"
+	args+=(--file "$out/$name")
+done
 args+=(--file "$out/src/mfg_hold_test.ko" --file "$out/src/mfg_krp_hold_test.ko")
 for scenario in "${scenarios[@]}"; do args+=(--scenario "$scenario"); done
 if [ "$torture_duration" != 0 ]; then
 	printf 'TORTURE_DURATION=%s\nTORTURE_WORKLOADS="%s"\n' "$torture_duration" \
 		"$torture_workloads" > "$out/torture.conf"
-	args+=(--file "$out/torture.conf" --file "$out/thread-exec" --scenario "$here/../torture/torture.sh")
+	args+=(--file "$out/torture.conf" --scenario "$here/../torture/torture.sh")
 	args+=(--file "$out/src/mfg_torture.ko" --file "$out/src/mfg_torture_target.ko")
 	# Each workload: its duration, loading, the drain and the checks
 	# (slower under KASAN and lockdep).

@@ -223,8 +223,8 @@ def build_initramfs(path, busybox, modules, files=(), scenarios=()):
         order.append(name)
     entries.append(("mfg/load-order", 0o100644, ("\n".join(order) + "\n").encode(), (0, 0)))
     for extra in files:
-        mode = 0o100755 if os.access(extra, os.X_OK) else 0o100644
         with open(extra, "rb") as f:
+            mode = 0o100755 if os.access(extra, os.X_OK) else 0o100644
             entries.append(("mfg/" + os.path.basename(extra), mode, f.read(), (0, 0)))
     for i, script in enumerate(scenarios):
         with open(script, "rb") as f:

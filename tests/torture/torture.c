@@ -491,11 +491,13 @@ static void mfg_tt_finish(void)
 	/* Calls the engine ran untraced, or returns it skipped, meanwhile. */
 	mfg_get_stats(&st);
 	len += scnprintf(mfg_tt_result + len, sizeof(mfg_tt_result) - len,
-			 "; engine misses no_stack=%llu overflow=%llu mismatch=%llu stale=%llu",
+			 "; engine misses no_stack=%llu overflow=%llu mismatch=%llu stale=%llu recursion=%llu paused=%llu",
 			 st.misses[MFG_MISS_NO_STACK] - mfg_tt_stats0.misses[MFG_MISS_NO_STACK],
 			 st.misses[MFG_MISS_OVERFLOW] - mfg_tt_stats0.misses[MFG_MISS_OVERFLOW],
 			 st.misses[MFG_MISS_MISMATCH] - mfg_tt_stats0.misses[MFG_MISS_MISMATCH],
-			 st.misses[MFG_MISS_STALE] - mfg_tt_stats0.misses[MFG_MISS_STALE]);
+			 st.misses[MFG_MISS_STALE] - mfg_tt_stats0.misses[MFG_MISS_STALE],
+			 st.misses[MFG_MISS_RECURSION] - mfg_tt_stats0.misses[MFG_MISS_RECURSION],
+			 st.misses[MFG_MISS_PAUSED] - mfg_tt_stats0.misses[MFG_MISS_PAUSED]);
 	scnprintf(mfg_tt_result + len, sizeof(mfg_tt_result) - len, ": %s%s\n",
 		  why[0] ? "FAIL" : "ok", why);
 }

@@ -18,7 +18,7 @@ tt_loop() {
 tt_forks() { (:); (exit 3); echo x | cat >/dev/null; sh -c 'exit 0'; }
 tt_reads() { cat /proc/self/stat /proc/uptime >/dev/null; }
 tt_sleeps() { sleep 0.01; usleep 2000; }
-tt_exec() { /mfg/thread-exec 10 3 || echo "thread-exec failed: $?"; }
+tt_exec() { /mfg/exec_chain 10 3 || echo "exec_chain failed: $?"; }
 tt_modload() {
 	insmod /mfg/mfg_torture_target.ko || echo "insmod mfg_torture_target failed"
 	usleep 50000

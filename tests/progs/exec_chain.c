@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * thread-exec: exec from a thread that is not the thread-group leader, with
+ * exec_chain: exec from a thread that is not the thread-group leader, with
  * other threads running, as Go and Java programs do.
  *
- *   thread-exec N [THREADS]
+ *   exec_chain N [THREADS]
  *
  * Starts THREADS (default 3) threads that make system calls in a loop; the
  * last one, never the leader, execs this program again with N-1 while the
@@ -32,7 +32,7 @@ static void work(void)
 	fd = open("/proc/self/stat", O_RDONLY);
 	if (fd >= 0) {
 		if (read(fd, buf, sizeof(buf)) < 0)
-			perror("thread-exec: read");
+			perror("exec_chain: read");
 		close(fd);
 	}
 	nanosleep(&ts, NULL);
@@ -48,7 +48,7 @@ static void *spinner(void *arg)
 static void *execer(void *arg)
 {
 	char n[16];
-	char *const argv[] = { "thread-exec", n, "3", NULL };
+	char *const argv[] = { "exec_chain", n, "3", NULL };
 	static char *const envp[] = { NULL };
 	int i;
 
@@ -59,7 +59,7 @@ static void *execer(void *arg)
 		exit(0);
 	snprintf(n, sizeof(n), "%d", generation - 1);
 	execve(self, argv, envp);
-	perror("thread-exec: execve");
+	perror("exec_chain: execve");
 	exit(1);
 }
 
@@ -76,11 +76,11 @@ int main(int argc, char **argv)
 		threads = 1;
 	for (i = 0; i < threads - 1; i++)
 		if (pthread_create(&t, NULL, spinner, NULL)) {
-			fprintf(stderr, "thread-exec: pthread_create failed\n");
+			fprintf(stderr, "exec_chain: pthread_create failed\n");
 			return 1;
 		}
 	if (pthread_create(&t, NULL, execer, NULL)) {
-		fprintf(stderr, "thread-exec: pthread_create failed\n");
+		fprintf(stderr, "exec_chain: pthread_create failed\n");
 		return 1;
 	}
 	/* The leader works too until the exec takes it down. */
