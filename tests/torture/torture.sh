@@ -86,6 +86,8 @@ step "torture: insmod mfgraph" insmod /mfg/mfgraph.ko
 step "torture: insmod mfg_kretprobe" insmod /mfg/mfg_kretprobe.ko
 tt_idle=$(tt_stat bytes_held)
 echo "MFG-TORTURE: idle: bytes_held=$tt_idle, ${TORTURE_DURATION}s per workload: $TORTURE_WORKLOADS"
+# Where the modules are, to read a hang's addresses (QEMU's gdbstub) later.
+grep mfg /proc/modules
 for tt_w in $TORTURE_WORKLOADS; do
 	echo "MFG-RUNNER: torture workload $tt_w"
 	step "torture $tt_w: insmod mfg_torture" \
