@@ -9,6 +9,9 @@
 #   make host-test            GoogleTest only
 #   make kernel ARCH=arm64    build (or reuse) a test kernel; prints its directory
 #   make qemu-test ARCH=x86_64 [FLAVOUR=debug]   one arch under QEMU
+#   make torture              the torture suite alone, both arches, both flavours
+#                             (ARCH=, FLAVOUR=, DURATION= seconds per workload,
+#                             WORKLOADS="fork exec ...")
 #   make bench                the benchmark table (host, then one QEMU boot per arch)
 #   make profile              where one traced call's instructions go (x86_64, needs gdb)
 #   make lint                 checkpatch on the C glue (needs a cached kernel source)
@@ -19,7 +22,7 @@ FLAVOUR ?= default
 CHECK_ARCHES ?= x86_64 arm64
 ARCH ?= $(shell uname -m | sed -e s/aarch64/arm64/)
 
-.PHONY: all modules clean host-test kernel qemu-test check lint bench profile
+.PHONY: all modules clean host-test kernel qemu-test check lint bench profile torture
 
 all: modules
 
@@ -54,6 +57,25 @@ check:
 	@if [ -e build/.check-failed ]; then echo "check failed: $$(cat build/.check-failed)"; \
 		rm -f build/.check-failed; exit 1; fi
 
+# The torture suite (tests/torture/, docs/testing.md) on its own, minutes per
+# workload; make check runs it for a few seconds per workload. x86_64 runs on
+# one host thread (MFG_QEMU_ACCEL overrides): multi-threaded TCG executes
+# stale int3s at call sites ftrace just rewrote (docs/design.md), and the
+# churn rewrites call sites under load for minutes.
+TORTURE_ARCHES = $(if $(filter command line environment,$(origin ARCH)),$(ARCH),$(CHECK_ARCHES))
+TORTURE_FLAVOURS = $(if $(filter command line environment,$(origin FLAVOUR)),$(FLAVOUR),default debug)
+torture:
+	rm -f build/.torture-failed; mkdir -p build
+	for flavour in $(TORTURE_FLAVOURS); do for arch in $(TORTURE_ARCHES); do \
+		duration=$(DURATION); duration=$${duration:-$$([ $$flavour = debug ] && echo 120 || echo 30)}; \
+		accel=$${MFG_QEMU_ACCEL:-$$([ $$arch = x86_64 ] && echo tcg,thread=single || echo tcg)}; \
+		MFG_QEMU_ACCEL=$$accel TORTURE_ONLY=1 TORTURE_DURATION=$$duration \
+			TORTURE_WORKLOADS="$(WORKLOADS)" tests/qemu/check-arch.sh $$arch $$flavour || \
+			echo $$arch/$$flavour >> build/.torture-failed; \
+	done; done
+	@if [ -e build/.torture-failed ]; then echo "torture failed: $$(cat build/.torture-failed)"; \
+		rm -f build/.torture-failed; exit 1; fi
+
 bench:
 	tests/bench/bench.sh
 
@@ -66,7 +88,7 @@ profile:
 # the plain __attribute__ in the kernel-header-free mfg_kernel.h are by design.
 MFG_C_SOURCES = fgraph/*.c fgraph/hook.h fgraph/kcompat.h fgraph/ftrace_hash.h fgraph/core.h fgraph/mfg_kernel.h \
 	include/*.h arch/*/mfg_arch.h tests/kunit/*.c tests/kunit/*.h \
-	kretprobe/*.c tests/bench/*.c
+	kretprobe/*.c tests/bench/*.c tests/torture/*.c tests/torture/*.h
 lint:
 	@cp=$$(ls -d $${MFG_CACHE:-$$HOME/.cache/mfgraph}/src/linux-source-*/scripts/checkpatch.pl \
 		2>/dev/null | head -1); \

@@ -5,6 +5,10 @@
 #
 # Environment: EXTRA_MODULES (paths of further .ko files to load after ours)
 # and EXTRA_SUITES (KUnit suites they must report), QEMU_TIMEOUT.
+# The torture suite (tests/torture/) runs after the other scenarios:
+# TORTURE_DURATION seconds per workload (default 2: the short run),
+# TORTURE_WORKLOADS (default all), TORTURE_ONLY=1 to run nothing else (make
+# torture), TORTURE_DURATION=0 to skip it.
 set -euo pipefail
 arch=${1:?usage: check-arch.sh ARCH FLAVOUR}
 flavour=${2:-default}
@@ -31,7 +35,7 @@ rsync -a --delete --exclude='/build/' --exclude='/.git/' --exclude='*.o' --exclu
 	--exclude='Module.symvers' --exclude='.tmp_versions/' \
 	--include='/Kbuild' --include='/fgraph/***' --include='/include/***' --include='/arch/***' --include='/kretprobe/***' \
 	--include='/scripts/***' --include='/tests/' --include='/tests/core/***' \
-	--include='/tests/kunit/***' --include='/tests/bench/***' --exclude='*' \
+	--include='/tests/kunit/***' --include='/tests/bench/***' --include='/tests/torture/***' --exclude='*' \
 	"$top/" "$out/src/"
 # Let Kbuild's own .cmd/.o files survive the next rsync: they are excluded
 # above, and --delete leaves excluded files alone.
@@ -48,17 +52,32 @@ if [ -n "${MFG_BUILD_ONLY:-}" ]; then
 	exit 0
 fi
 
-mods=("$out/src/mfgraph.ko" "$out/src/mfg_module_test.ko" "$out/src/mfg_core_test.ko"
-	"$out/src/mfg_hook_test.ko" "$out/src/mfg_kretprobe.ko" "$out/src/mfg_kretprobe_test.ko"
-	"$out/src/mfg_unwind_test.ko" "$out/src/mfg_ftrace_hash_test.ko")
-suites=(mfgraph_module mfgraph_core mfgraph_hook mfgraph_kretprobe mfgraph_unwind
-	mfgraph_ftrace_hash)
+torture_duration=${TORTURE_DURATION:-2}
+# Those that pass on the current engine first: a crash ends the run.
+torture_workloads=${TORTURE_WORKLOADS:-fork krp ftrace module hotplug exec selftrace star}
+if [ -n "${TORTURE_ONLY:-}" ]; then
+	mods=("$out/src/mfgraph.ko" "$out/src/mfg_kretprobe.ko")
+	suites=()
+	scenarios=()
+	label=$arch/$flavour/torture
+	results=$top/build/results/$arch-$flavour-torture.json
+	timeout=300
+else
+	mods=("$out/src/mfgraph.ko" "$out/src/mfg_module_test.ko" "$out/src/mfg_core_test.ko"
+		"$out/src/mfg_hook_test.ko" "$out/src/mfg_kretprobe.ko" "$out/src/mfg_kretprobe_test.ko"
+		"$out/src/mfg_unwind_test.ko" "$out/src/mfg_ftrace_hash_test.ko")
+	suites=(mfgraph_module mfgraph_core mfgraph_hook mfgraph_kretprobe mfgraph_unwind
+		mfgraph_ftrace_hash)
+	scenarios=("$here"/scenarios/*.sh)
+	label=$arch/$flavour
+	results=$top/build/results/$arch-$flavour.json
+	timeout=$([ "$flavour" = debug ] && echo 1200 || echo 300)
+fi
 for m in ${EXTRA_MODULES:-}; do mods+=("$m"); done
 for s in ${EXTRA_SUITES:-}; do suites+=("$s"); done
 
-timeout=${QEMU_TIMEOUT:-$([ "$flavour" = debug ] && echo 1200 || echo 300)}
-args=(--arch "$arch" --kernel "$kdir/mfg-image" --busybox "$busybox" --label "$arch/$flavour"
-	--timeout "$timeout" --log "$out/console.log" --results "$top/build/results/$arch-$flavour.json")
+args=(--arch "$arch" --kernel "$kdir/mfg-image" --busybox "$busybox" --label "$label"
+	--log "$out/console${TORTURE_ONLY:+-torture}.log" --results "$results")
 # Static test programs for the guest's scenarios (tests/progs).
 for prog in "$top"/tests/progs/*.c; do
 	name=$(basename "$prog" .c)
@@ -69,7 +88,18 @@ args+=(--file "$out/src/mfg_hold_test.ko" --file "$out/src/mfg_krp_hold_test.ko"
 args+=(--file "$out/src/mfg_krp_target.ko" --file "$out/src/mfg_krp_gone_test.ko")
 args+=(--file "$out/src/mfg_gone_target.ko" --file "$out/src/mfg_gone_test.ko")
 args+=(--file "$out/src/mfg_tail_test.ko")
-for scenario in "$here"/scenarios/*.sh; do args+=(--scenario "$scenario"); done
+for scenario in "${scenarios[@]}"; do args+=(--scenario "$scenario"); done
+if [ "$torture_duration" != 0 ]; then
+	printf 'TORTURE_DURATION=%s\nTORTURE_WORKLOADS="%s"\n' "$torture_duration" \
+		"$torture_workloads" > "$out/torture.conf"
+	args+=(--file "$out/torture.conf" --scenario "$here/../torture/torture.sh")
+	args+=(--file "$out/src/mfg_torture.ko" --file "$out/src/mfg_torture_target.ko")
+	# Each workload: its duration, loading, the drain and the checks
+	# (slower under KASAN and lockdep).
+	per=$([ "$flavour" = debug ] && echo 120 || echo 40)
+	timeout=$((timeout + $(echo $torture_workloads | wc -w) * (torture_duration + per)))
+fi
+args+=(--timeout "${QEMU_TIMEOUT:-$timeout}")
 for m in "${mods[@]}"; do args+=(--module "$m"); done
 for s in "${suites[@]}"; do args+=(--suite "$s"); done
 mkdir -p "$top/build/results"
