@@ -180,6 +180,15 @@ void mfg_core_stats_exit(void);
 void mfg_core_user_stats(int slot, struct mfg_core_stats *out);
 unsigned long long mfg_core_misses(enum mfg_miss cause);
 unsigned long long mfg_core_slot_generation(int slot);
+/*
+ * For debugfs: call @fn for each frame of each linked stack that holds
+ * frames (@nth: which stack, from 0; @depth: the frame's index), oldest frame
+ * first. Returns how many stacks hold frames. Serialised; the frames are
+ * read while their tasks may pop them, so a figure may be a moment old.
+ */
+unsigned int mfg_core_for_each_frame(void (*fn)(void *arg, unsigned int nth, unsigned int depth,
+						unsigned long func),
+				     void *arg);
 /* Stacks in use, the deepest frame count seen. */
 void mfg_core_stack_stats(unsigned int *in_use, unsigned int *deepest);
 

@@ -872,6 +872,25 @@ extern "C" unsigned long long mfg_core_misses(enum mfg_miss cause)
 
 extern "C" unsigned long long mfg_core_slot_generation(int slot) { return g_registry.generation(slot); }
 
+extern "C" unsigned int mfg_core_for_each_frame(void (*fn)(void *arg, unsigned int nth, unsigned int depth,
+							       unsigned long func),
+						    void *arg)
+{
+	TaskHash *tasks = g_tasks.load_acquire();
+	unsigned int busy = 0;
+	if (!tasks)
+		return 0;
+	tasks->for_each_stack([&](TaskStack *s) {
+		const u32 depth = s->frames.depth();
+		if (TaskHash::is_dead(s) || !depth)
+			return;
+		for (u32 d = 0; d < depth; d++)
+			fn(arg, busy, d, s->frames.frame(d).func());
+		++busy;
+	});
+	return busy;
+}
+
 extern "C" void mfg_core_stack_stats(unsigned int *in_use, unsigned int *deepest)
 {
 	*in_use = g_stacks_in_use.load_relaxed();

@@ -5,6 +5,7 @@
 #include <linux/bitops.h>
 #include <linux/debugfs.h>
 #include <linux/module.h>
+#include <linux/rcupdate.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 
@@ -111,6 +112,31 @@ static int mfg_stats_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(mfg_stats);
 
+static void mfg_show_frame(void *arg, unsigned int nth, unsigned int depth, unsigned long func)
+{
+	struct seq_file *m = arg;
+
+	if (!depth)
+		seq_printf(m, "%sstack %u:", nth ? "\n" : "", nth);
+	seq_printf(m, " %ps", (void *)func);
+}
+
+/* Which traced calls are outstanding: what keeps stacks, and mfgraph, busy. */
+static int mfg_stacks_show(struct seq_file *m, void *unused)
+{
+	unsigned int busy;
+
+	mutex_lock(&mfg_mutex);
+	/* Frames are read under RCU: a reaped stack is freed after a grace period. */
+	rcu_read_lock();
+	busy = mfg_core_for_each_frame(mfg_show_frame, m);
+	rcu_read_unlock();
+	mutex_unlock(&mfg_mutex);
+	seq_printf(m, "%s%u stacks hold frames\n", busy ? "\n" : "", busy);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(mfg_stacks);
+
 static int __init mfg_init(void)
 {
 	struct mfg_core_info info;
@@ -133,6 +159,7 @@ static int __init mfg_init(void)
 	debugfs_create_file("core", 0444, mfg_debugfs_dir, NULL, &mfg_core_fops);
 	debugfs_create_file("users", 0444, mfg_debugfs_dir, NULL, &mfg_users_fops);
 	debugfs_create_file("stats", 0444, mfg_debugfs_dir, NULL, &mfg_stats_fops);
+	debugfs_create_file("stacks", 0444, mfg_debugfs_dir, NULL, &mfg_stacks_fops);
 	mfg_core_describe(&info);
 	pr_info("mfgraph: loaded: %u user slots, %u-byte shadow stacks\n",
 		info.max_users, info.stack_bytes);

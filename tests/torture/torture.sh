@@ -122,7 +122,8 @@ while [ $tt_i -lt 50 ] && { [ "$(tt_stat stacks_in_use)" != 0 ] ||
 	usleep 100000
 	tt_i=$((tt_i + 1))
 done
-grep -E '^(users|stacks_in_use|bytes_held|pid_chunks):' $tt_stats | tr '\n' ' '
+grep -E '^(users|stacks_in_use|bytes_held):' $tt_stats | tr '\n' ' '
+cat /sys/kernel/debug/mfgraph/stacks
 echo
 step "torture: stacks_in_use 0 after the last user left" grep -qx 'stacks_in_use: 0' $tt_stats
 step "torture: bytes_held back to the idle $tt_idle" grep -qx "bytes_held: $tt_idle" $tt_stats
