@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """Tests of the judge itself: run.py's verdict on recorded and synthetic
-console logs (tests/qemu/fixtures), /init's step helper and the `make check`
-summary.
+console logs (tests/qemu/fixtures), /init's step helper, the build-warning
+check and the `make check` summary.
 
   python3 tests/qemu/test_run.py [--json REPORT]
 
@@ -162,6 +162,30 @@ class GuestScripts(unittest.TestCase):
             self.assertIn(".text", sections)
             self.assertGreater(sections[".text"], 0)
             self.assertNotIn(".data", sections)
+
+
+class BuildWarnings(unittest.TestCase):
+    def test_warning_makes_the_next_build_recompile(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            log = os.path.join(tmp, "build.log")
+            with open(log, "w") as f:
+                f.write("fgraph/filter.c:12:5: warning: unused variable 'x' [-Wunused-variable]\n")
+            obj = os.path.join(tmp, "src", "fgraph", "filter.o")
+            os.makedirs(os.path.dirname(obj))
+            open(obj, "w").close()
+            rc = subprocess.run([os.path.join(TOP, "scripts", "check-module-build.sh"), "--objects",
+                                 os.path.join(tmp, "src"), log, ""], capture_output=True).returncode
+            self.assertEqual(rc, 1)
+            self.assertFalse(os.path.exists(obj), "the object that warned would not be rebuilt")
+
+    def test_modpost_warning_counts(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            log = os.path.join(tmp, "build.log")
+            with open(log, "w") as f:
+                f.write("WARNING: modpost: missing MODULE_DESCRIPTION() in mfg_bench.o\n")
+            rc = subprocess.run([os.path.join(TOP, "scripts", "check-module-build.sh"), log, ""],
+                                capture_output=True).returncode
+            self.assertEqual(rc, 1)
 
 
 class Summary(unittest.TestCase):
