@@ -6,7 +6,7 @@
 #   make check                host tests, then KUnit under QEMU on x86_64 and arm64
 #   make check FLAVOUR=debug  the same on the debug kernels (KASAN, lockdep, kmemleak)
 #   make check FLAVOUR="default debug"   both, one summary (what CI runs)
-#   make host-test            GoogleTest only
+#   make host-test            GoogleTest, and the judge's own tests (tests/qemu/test_run.py)
 #   make kernel ARCH=arm64    build (or reuse) a test kernel; prints its directory
 #   make qemu-test ARCH=x86_64 [FLAVOUR=debug]   one arch under QEMU
 #   make torture              the torture suite alone, both arches, both flavours
@@ -35,6 +35,7 @@ host-test:
 	cmake -S tests/host -B build/host -DCMAKE_BUILD_TYPE=Debug > /dev/null
 	cmake --build build/host -j$(shell nproc)
 	rm -rf build/host/reports
+	python3 tests/qemu/test_run.py --json build/host/reports/judge.json
 	cd build/host && GTEST_OUTPUT=json:$(CURDIR)/build/host/reports/ \
 		ctest --output-on-failure
 

@@ -44,7 +44,7 @@ make -C "$kdir" M="$out/src" ARCH="$arch" CROSS_COMPILE="$cross" MFG_TESTS=1 \
 	-j"$(nproc)" modules 2>&1 | tee "$out/build.log" >&2
 status=${PIPESTATUS[0]}
 [ "$status" = 0 ] || { log "module build failed"; exit 1; }
-"$top/scripts/check-module-build.sh" "$out/build.log" "$cross" "$out/src"/*.ko
+"$top/scripts/check-module-build.sh" --objects "$out/src" "$out/build.log" "$cross" "$out/src"/*.ko
 
 # MFG_BUILD_ONLY=1: stop here, with the kernel and the modules built.
 if [ -n "${MFG_BUILD_ONLY:-}" ]; then

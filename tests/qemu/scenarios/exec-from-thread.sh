@@ -17,4 +17,5 @@ step "every traced call returned to the user (entries == returns > 0)" \
 	[ "$entries" -gt 0 -a "$entries" = "$returns" ]
 step "rmmod mfg_hold_test (exec scenario)" rmmod mfg_hold_test
 sleep 0.5
+mfg_stats "exec scenario"
 step "rmmod mfgraph (exec scenario)" rmmod mfgraph

@@ -16,9 +16,12 @@ step "debugfs lists the probe, its hits and its instances" \
 step "rmmod mfg_krp_hold_test with a call in flight" rmmod mfg_krp_hold_test
 step "rmmod mfg_kretprobe" rmmod mfg_kretprobe
 wait $sleeper
-step "the sleeper returned through the trampoline" true
+sleeper_rc=$?
+# A frame that returned anywhere but to its caller would not exit 0.
+step "the sleeper returned through the trampoline (exit status 0)" [ "$sleeper_rc" = 0 ]
 grep -E '^(users|stacks_in_use|miss_stale_returns):' /sys/kernel/debug/mfgraph/stats
 step "its return reached nobody" \
 	grep -qE '^miss_stale_returns: [1-9]' /sys/kernel/debug/mfgraph/stats
 sleep 1
+mfg_stats "kretprobe scenario"
 step "rmmod mfgraph after the drain" rmmod mfgraph

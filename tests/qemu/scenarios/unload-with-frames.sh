@@ -14,14 +14,18 @@ step "rmmod mfg_hold_test with a call in flight" rmmod mfg_hold_test
 # Give the drain time to free every stack it can: only the sleeper's stays.
 sleep 0.5
 grep -E '^(users|stacks_in_use|miss_stale_returns):' /sys/kernel/debug/mfgraph/stats
-step "no user, one stack still holds a frame" \
-	grep -qE '^stacks_in_use: [1-9]' /sys/kernel/debug/mfgraph/stats
+step "no user, one stack still holds a frame" sh -c \
+	"grep -qx 'users: 0' /sys/kernel/debug/mfgraph/stats &&
+	 grep -qE '^stacks_in_use: [1-9]' /sys/kernel/debug/mfgraph/stats"
 step_fails "rmmod mfgraph refused while a frame is outstanding" rmmod mfgraph
 wait $sleeper
-step "the sleeper returned through the trampoline" true
+sleeper_rc=$?
+# A frame that returned anywhere but to its caller would not exit 0.
+step "the sleeper returned through the trampoline (exit status 0)" [ "$sleeper_rc" = 0 ]
 # The drain looks again every 100 ms.
 sleep 1
 grep -E '^(users|stacks_in_use|miss_stale_returns):' /sys/kernel/debug/mfgraph/stats
 step "the stale return was skipped, not delivered" \
 	grep -qE '^miss_stale_returns: [1-9]' /sys/kernel/debug/mfgraph/stats
+mfg_stats "unload scenario"
 step "rmmod mfgraph after the drain" rmmod mfgraph

@@ -1,0 +1,76 @@
+# SPDX-License-Identifier: GPL-2.0
+"""What the judge (run.py) lets pass that would otherwise fail a run.
+
+mfgraph and mfg_kretprobe print nothing but errors and warnings, apart from
+the lines in INFO. Any other line they print fails the run unless the case
+(or scenario) it appears in is listed here with a pattern that matches it:
+a case that feeds bad input on purpose names the messages it provokes.
+
+MESSAGES keys: (suite, case) for a KUnit case (a parameterised case's
+messages may be listed under its own name or under each parameter's name),
+("scenario", "<file>.sh") for a scenario script. Values: regexes that must
+match the whole line (after the "mfgraph: " / "mfg_kretprobe: " prefix is
+kept: write it).
+
+STATS keys: a suite name, or a scenario's "<file>.sh"; values: the counters of the mfgraph debugfs
+`stats` file that the suite may raise. Checked counters are in CHECKED_STATS.
+"""
+
+# Informational lines: never a problem.
+INFO = [
+    r"mfgraph: loaded: .*",
+    r"mfgraph: unloaded",
+    r"mfgraph: loading out-of-tree module taints kernel\.",
+]
+
+MESSAGES = {
+    ("mfgraph_hook", "mfg_hook_one_user"): [
+        r"mfgraph: unregister: not registered",
+    ],
+    ("mfgraph_hook", "mfg_hook_sixteen_users"): [
+        r"mfgraph: register: all 16 user slots are taken",
+    ],
+    ("mfgraph_hook", "mfg_hook_bad_input"): [
+        r"mfgraph: register: ops is NULL",
+        r"mfgraph: register: no entry or return callback",
+        r"mfgraph: register: unknown flags 0x[0-9a-f]+",
+        r"mfgraph: register: already registered \(slot \d+\)",
+        r"mfgraph: set_filter: no function matches 'mfg_no_such_function'",
+        r"mfgraph: set_filter: 'mfg_register' is not traceable \(.*\)",
+        r"mfgraph: set_filter_ips: an address is not traceable \(.*\)",
+        r"mfgraph: set_filter: (ops|glob) is NULL",
+        r"mfgraph: set_filter: empty or overlong pattern",
+        r"mfgraph: set_filter_ips: (ops|ips) is NULL",
+    ],
+    ("mfgraph_hook", "mfg_hook_kill_switch"): [
+        r"mfgraph: tracing stopped for good: a shadow frame holds a corrupt index entry; .*",
+        r"mfgraph: register: tracing was stopped after an internal error .*",
+    ],
+    ("mfgraph_kretprobe", "krp_batch"): [
+        r"mfgraph: func_ip: no function matches 'krp_no_such_target'",
+    ],
+    ("mfgraph_kretprobe", "krp_bad_input"): [
+        r"mfg_kretprobe: NULL probe",
+        r"mfgraph: func_ip: no function matches 'krp_no_such_function'",
+        r"mfgraph: func_ip: 'mfg_register' is not traceable \(.*\)",
+        r"mfg_kretprobe: offset \d+: only function entries can be probed",
+        r"mfg_kretprobe: no handler and no entry_handler",
+        r"mfg_kretprobe: give exactly one of symbol_name and addr",
+        r"mfg_kretprobe: krp_target_value \[mfg_kretprobe_test\] is probed by this probe already",
+    ],
+    # The step "a probe registering as the module went was refused".
+    ("scenario", "kretprobe-module-gone.sh"): [
+        r"mfg_kretprobe: krp_mod_target_\w+ \[mfg_krp_target\]: its module is going",
+    ],
+    ("mfgraph_ftrace_hash", "mfg_hash_ops_corrupt"): [
+        r"mfgraph: an ftrace filter hash does not read back \(kernel .*\): refusing it",
+    ],
+}
+
+# Counters that must not rise during a suite unless it is listed below, and
+# must read 0 at the end of every suite ("stopped" is the kill switch: a case
+# that trips it must revive mfgraph before it ends).
+CHECKED_STATS = ["miss_return_mismatch", "stopped"]
+
+STATS = {
+}
