@@ -9,6 +9,18 @@
 
 #include "hook.h"
 
+/*
+ * What the data API needs of current's context: the CPU and interrupt
+ * context whose running callback it asks for. Not whether RCU watches:
+ * callbacks only run where it does.
+ */
+static __always_inline void mfg_data_ctx(struct mfg_core_ctx *ctx)
+{
+	ctx->task = current;
+	ctx->cpu = raw_smp_processor_id();
+	ctx->irq_ctx = mfg_irq_ctx();
+}
+
 /* See include/mfgraph.h. */
 void *mfg_reserve_data(int size)
 {
@@ -17,7 +29,7 @@ void *mfg_reserve_data(int size)
 
 	/* Preemption is off in a callback; outside one this keeps us honest. */
 	preempt_disable_notrace();
-	mfg_ctx_of(&ctx, current, raw_smp_processor_id());
+	mfg_data_ctx(&ctx);
 	data = mfg_core_reserve_data(&ctx, size);
 	preempt_enable_notrace();
 	return data;
@@ -31,7 +43,7 @@ void *mfg_retrieve_data(int *size)
 	void *data;
 
 	preempt_disable_notrace();
-	mfg_ctx_of(&ctx, current, raw_smp_processor_id());
+	mfg_data_ctx(&ctx);
 	data = mfg_core_retrieve_data(&ctx, size);
 	preempt_enable_notrace();
 	return data;
@@ -45,7 +57,7 @@ void *mfg_retrieve_parent_data(int depth, int *size)
 	void *data;
 
 	preempt_disable_notrace();
-	mfg_ctx_of(&ctx, current, raw_smp_processor_id());
+	mfg_data_ctx(&ctx);
 	data = mfg_core_retrieve_parent_data(&ctx, depth, size);
 	preempt_enable_notrace();
 	return data;

@@ -33,13 +33,19 @@ extern unsigned int mfg_nr_users;
 /* hook.c */
 extern struct ftrace_ops mfg_hook_ops;
 
+/* The interrupt context we run in: see mfg_core_ctx.irq_ctx. */
+static __always_inline unsigned int mfg_irq_ctx(void)
+{
+	return preempt_count() & (NMI_MASK | HARDIRQ_MASK | SOFTIRQ_OFFSET);
+}
+
 /* Context: preemption disabled (the RCU state read is the local CPU's). */
 static __always_inline void mfg_ctx_of(struct mfg_core_ctx *ctx, struct task_struct *task,
 				       unsigned int cpu)
 {
 	ctx->task = task;
 	ctx->cpu = cpu;
-	ctx->irq_ctx = preempt_count() & (NMI_MASK | HARDIRQ_MASK | SOFTIRQ_OFFSET);
+	ctx->irq_ctx = mfg_irq_ctx();
 	ctx->rcu_watching = mfg_rcu_is_watching_here();
 }
 
