@@ -163,31 +163,34 @@ bool mfg_is_registered(struct mfg_ops *ops)
 typedef bool (*mfg_ip_test_t)(unsigned long ip, const void *arg);
 
 /*
- * Take out of @f the functions @gone picks. ftrace must still know them:
- * removing an address it no longer has fails. Returns how many went, or a
- * negative errno; on an error @f is emptied rather than left holding them.
+ * Take out of @f the functions @gone picks, by building its filter again
+ * from the functions that stay: removing an address fails once ftrace has
+ * forgotten it (a module's init text after ftrace_free_mem(), which a glob
+ * may have picked up just before). Returns how many went, or a negative
+ * errno; on an error @f is emptied rather than left holding them.
  */
 static int mfg_filter_prune(struct mfg_filter *f, mfg_ip_test_t gone, const void *arg)
 {
 	unsigned long *ips;
-	unsigned int n, i, k = 0;
+	unsigned int n, i, kept = 0;
 	int ret;
 
 	ret = mfg_ftrace_ops_ips(&f->resolver, &ips, &n);
 	if (!ret) {
 		for (i = 0; i < n; i++)
-			if (gone(ips[i], arg))
-				ips[k++] = ips[i];
-		if (k)
-			ret = ftrace_set_filter_ips(&f->resolver, ips, k, 1, 0);
+			if (!gone(ips[i], arg))
+				ips[kept++] = ips[i];
+		if (kept < n) {
+			/* Never registered: a zeroed resolver is an empty filter. */
+			ftrace_free_filter(&f->resolver);
+			memset(&f->resolver, 0, sizeof(f->resolver));
+			if (kept)
+				ret = ftrace_set_filter_ips(&f->resolver, ips, kept, 0, 1);
+		}
 		kvfree(ips);
 	}
 	if (!ret)
-		return k;
-	/*
-	 * Emptying needs no memory: the resolver was never registered, so
-	 * a zeroed one is a fresh, empty filter again.
-	 */
+		return n - kept;
 	ftrace_free_filter(&f->resolver);
 	memset(&f->resolver, 0, sizeof(f->resolver));
 	return ret;
@@ -219,7 +222,7 @@ static int mfg_filter_drop_gone(struct mfg_filter *f)
 	int ret = mfg_filter_prune(f, mfg_ip_gone, NULL);
 
 	if (ret < 0)
-		pr_err("mfgraph: no memory to drop a going module's functions: filter emptied\n");
+		pr_err("mfgraph: could not drop a going module's functions (%d): filter emptied\n", ret);
 	return min(ret, 0);
 }
 
@@ -258,15 +261,21 @@ static int mfg_module_notify(struct notifier_block *nb, unsigned long state, voi
 		return NOTIFY_DONE;
 	}
 	mutex_lock(&mfg_mutex);
-	if (state == MODULE_STATE_GOING) {
-		mfg_module_text_of(&mfg_gone[mfg_gone_next], mod);
-		mfg_gone_next = (mfg_gone_next + 1) % MFG_GONE_MODULES;
-	}
+	/*
+	 * Until ftrace forgets them (ftrace_release_mod() after GOING,
+	 * ftrace_free_mem() of the init text after LIVE), a filter change can
+	 * still resolve these functions: remember the range, and every
+	 * filter change drops what it picked up there.
+	 */
+	mfg_module_text_of(&mfg_gone[mfg_gone_next], mod);
+	if (state == MODULE_STATE_LIVE)
+		mfg_gone[mfg_gone_next].size[0] = 0;	/* the core text stays */
+	mfg_gone_next = (mfg_gone_next + 1) % MFG_GONE_MODULES;
 	list_for_each_entry(f, &mfg_filters, node) {
 		ret = mfg_filter_prune(f, gone, mod);
 		if (ret < 0)
-			pr_err("mfgraph: no memory to drop %s's functions from a filter: filter emptied\n",
-			       mod->name);
+			pr_err("mfgraph: could not drop %s's functions from a filter (%d): filter emptied\n",
+			       mod->name, ret);
 		changed |= ret != 0;
 	}
 	if (changed && mfg_update_hook_locked())

@@ -74,7 +74,7 @@ EXPORT_SYMBOL_GPL(mfg_register);
 /* See include/mfgraph.h. */
 void mfg_unregister(struct mfg_ops *ops)
 {
-	int slot;
+	int slot, ret;
 
 	if (!ops) {
 		pr_err("mfgraph: unregister: ops is NULL\n");
@@ -90,8 +90,10 @@ void mfg_unregister(struct mfg_ops *ops)
 	mfg_core_retire(slot);
 	mfg_users[slot] = NULL;
 	mfg_nr_users--;
-	if (mfg_update_hook_locked())
-		pr_warn("mfgraph: unregister: hook update failed; the user is retired all the same\n");
+	ret = mfg_update_hook_locked();
+	if (ret)
+		pr_warn("mfgraph: unregister: hook update failed (%d); the user is retired all the same\n",
+			ret);
 	/*
 	 * Callbacks run with preemption disabled and check the generation
 	 * first: after a grace period none can still be in @ops.
