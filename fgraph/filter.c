@@ -222,7 +222,8 @@ static int mfg_filter_drop_gone(struct mfg_filter *f)
 	int ret = mfg_filter_prune(f, mfg_ip_gone, NULL);
 
 	if (ret < 0)
-		pr_err("mfgraph: could not drop a going module's functions (%d): filter emptied\n", ret);
+		pr_err("mfgraph: could not drop a gone module's functions (%d): filter emptied\n",
+		       ret);
 	return min(ret, 0);
 }
 
