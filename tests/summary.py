@@ -59,6 +59,9 @@ def host_rows(host_dir):
 def main():
     host_dir, qemu_dir, runs = sys.argv[1], sys.argv[2], sys.argv[3:]
     rows = host_rows(host_dir)
+    # A run may have had a torture boot of its own (x86_64: check-arch.sh).
+    runs = [r for run in runs for r in (run, run + "-torture")
+            if r == run or os.path.exists(os.path.join(qemu_dir, r + ".json"))]
     for run in runs:
         path = os.path.join(qemu_dir, run + ".json")
         if not os.path.exists(path):
