@@ -333,6 +333,19 @@ static int mfg_resolve_glob(struct ftrace_ops *resolver, const char *glob, bool 
 	return ret;
 }
 
+/*
+ * @ops's filter changed: drop what it @added of a module on its way out,
+ * then let the hook follow if @ops is registered. mfg_mutex held.
+ */
+static int mfg_filter_changed_locked(struct mfg_ops *ops, struct mfg_filter *f, bool added)
+{
+	int ret = added ? mfg_filter_drop_gone(f) : 0;
+
+	if (!ret && mfg_is_registered(ops))
+		ret = mfg_update_hook_locked();
+	return ret;
+}
+
 /* See include/mfgraph.h. */
 int mfg_set_filter(struct mfg_ops *ops, const char *glob, bool reset)
 {
@@ -365,11 +378,8 @@ int mfg_set_filter(struct mfg_ops *ops, const char *glob, bool reset)
 			goto unlock;
 		if (reset)
 			f->all = false;
-		ret = mfg_filter_drop_gone(f);
-		if (ret)
-			goto unlock;
 	}
-	ret = mfg_is_registered(ops) ? mfg_update_hook_locked() : 0;
+	ret = mfg_filter_changed_locked(ops, f, strcmp(glob, "*"));
 unlock:
 	mutex_unlock(&mfg_mutex);
 	return ret;
@@ -400,12 +410,7 @@ int mfg_set_filter_ips(struct mfg_ops *ops, unsigned long *ips, unsigned int n, 
 		goto unlock;
 	if (reset && !remove)
 		f->all = false;
-	if (!remove) {
-		ret = mfg_filter_drop_gone(f);
-		if (ret)
-			goto unlock;
-	}
-	ret = mfg_is_registered(ops) ? mfg_update_hook_locked() : 0;
+	ret = mfg_filter_changed_locked(ops, f, !remove);
 unlock:
 	mutex_unlock(&mfg_mutex);
 	return ret;
