@@ -163,6 +163,22 @@ unsigned int mfg_core_reap(void (*collect)(void *stack, void *arg), void *arg, b
  * a task whose last return ran during the reap may have cached it again.
  */
 void mfg_core_forget_stack(void *stack);
+/*
+ * With no user and no hook: put the real return address of every frame of
+ * @task back into its return slot with @restore (@commit false: only say
+ * whether the slot holds the trampoline; true: swap it), all or none.
+ * Returns how many frames were released (their stack is marked), 0 if none
+ * or if one could not be. Under the glue's mutex, @task's stack pinned.
+ */
+int mfg_core_release_frames(void *task,
+			    bool (*restore)(void *arg, unsigned long key, unsigned long ret_addr, bool commit),
+			    void *arg);
+/*
+ * Drop the frames of every released stack: call once no task can still be
+ * in the trampoline for one of them (tasks RCU after the release). Returns
+ * how many frames were dropped. Under the glue's mutex.
+ */
+unsigned int mfg_core_drop_released(void);
 /* Free the table and the pools (all stacks must have been reaped). */
 void mfg_core_stacks_stop(void);
 bool mfg_core_stacks_started(void);

@@ -825,6 +825,64 @@ extern "C" void mfg_core_forget_stack(void *stack)
 	}
 }
 
+// Hand a sleeping task's frames back to their callers: @restore puts a
+// frame's real return address back where the trampoline's address is, and
+// says whether it could. All or nothing: a first pass only asks whether
+// every slot still holds the trampoline (another tracer that swapped the
+// address again after us, or a return in progress, says no: then nothing
+// is written), the second writes, outermost frame first, so that the task,
+// if it runs meanwhile, returns through the trampoline only from frames
+// above every restored one and always finds its own frame on top.
+extern "C" int mfg_core_release_frames(void *task,
+					   bool (*restore)(void *arg, unsigned long key, unsigned long ret_addr,
+							   bool commit),
+					   void *arg)
+{
+	TaskHash *tasks = g_tasks.load_acquire();
+	TaskStack *s = tasks ? tasks->find(task) : nullptr;
+	if (!s || ktl::read_once(s->dispatch))
+		return 0;
+	const u32 depth = s->frames.depth();
+	if (!depth)
+		return 0;
+	for (u32 d = 0; d < depth; d++) {
+		const FrameView f = s->frames.frame(d);
+		// A return popped it meanwhile: the task runs; try another time.
+		if (!f.present() || !restore(arg, f.retp(), f.ret_addr(), false))
+			return 0;
+	}
+	// From the first swap on, the stack must be dropped: every frame is
+	// either restored or returned through by the task itself (it may have
+	// read the trampoline's address just before the swap, and a swap that
+	// finds the address gone or a frame popped means just that).
+	for (u32 d = 0; d < depth; d++) {
+		const FrameView f = s->frames.frame(d);
+		if (!f.present())
+			break;
+		restore(arg, f.retp(), f.ret_addr(), true);
+	}
+	ktl::write_once(s->released, 1ul);
+	return static_cast<int>(depth);
+}
+
+// No task is still in the trampoline for a frame released before: what is
+// left of a released stack's frames will never be returned through.
+extern "C" unsigned int mfg_core_drop_released(void)
+{
+	TaskHash *tasks = g_tasks.load_relaxed();
+	unsigned int dropped = 0;
+	if (!tasks)
+		return 0;
+	tasks->for_each_stack([&](TaskStack *s) {
+		if (!s->released)
+			return;
+		for (; !s->frames.empty(); ++dropped)
+			s->frames.pop();
+		s->released = 0;
+	});
+	return dropped;
+}
+
 extern "C" void mfg_core_stacks_stop(void)
 {
 	TaskHash *t = g_tasks.load_relaxed();

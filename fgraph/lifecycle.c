@@ -18,6 +18,19 @@
 
 #include "hook.h"
 
+#if defined(CONFIG_X86_64)
+#include "../arch/x86/mfg_arch.h"
+#elif defined(CONFIG_ARM64)
+#include "../arch/arm64/mfg_arch.h"
+#endif
+
+extern void mfg_return_trampoline(void);
+
+static unsigned int release_sleepers_ms = 1000;
+module_param(release_sleepers_ms, uint, 0644);
+MODULE_PARM_DESC(release_sleepers_ms,
+		 "once the last user left, hand the frames of tasks still asleep in traced calls back to their callers after this many ms (0: never; wait for them to return)");
+
 /* One per CPU: asks for a pool refill off the tracing path. */
 struct mfg_cpu_request {
 	struct irq_work irq;
@@ -27,6 +40,7 @@ struct mfg_cpu_request {
 };
 
 static bool mfg_started;
+static unsigned long mfg_drain_since;	/* jiffies: the drain began waiting */
 static bool mfg_holds_ref;	/* a module reference while stacks may hold frames */
 static struct tracepoint *mfg_tp_free;
 static DEFINE_PER_CPU(struct mfg_cpu_request, mfg_requests);
@@ -177,6 +191,53 @@ started:
 	return 0;
 }
 
+static bool mfg_release_one(void *arg, unsigned long key, unsigned long ret_addr, bool commit)
+{
+	return mfg_arch_release_slot(arg, key, ret_addr, commit);
+}
+
+/*
+ * Tasks that sleep for long in traced calls (a kthread waiting for a rare
+ * event in schedule(), once "*" was traced) would keep mfgraph loaded until
+ * they run again, which may be never. With no user left and the hook off,
+ * no frame is pushed any more and no return callback is due: put each such
+ * frame's real return address back into its return slot, so that the task
+ * returns straight to its caller, wait until no task is still in the
+ * trampoline for a frame whose address it read before the swap, and drop
+ * the frames. Returns how many frames were dropped.
+ */
+static unsigned int mfg_release_sleepers_locked(void)
+{
+	const unsigned long tramp = (unsigned long)mfg_return_trampoline;
+	struct mfg_arch_release r;
+	struct task_struct *g, *t;
+	unsigned int tasks = 0, frames;
+
+	/*
+	 * The task list and each listed task's stack are safe to read under
+	 * RCU: a dead task's stack is freed (or cached, and zeroed when reused)
+	 * only after a grace period. Tasks on a CPU right now are left alone:
+	 * they are likely to return by themselves.
+	 */
+	rcu_read_lock();
+	for_each_process_thread(g, t) {
+		if (t == current || READ_ONCE(t->on_cpu) ||
+		    !mfg_arch_release_begin(&r, t, tramp))
+			continue;
+		if (mfg_core_release_frames(t, mfg_release_one, &r) > 0)
+			tasks++;
+	}
+	rcu_read_unlock();
+	if (!tasks)
+		return 0;
+	/* A task that read the trampoline's address just before its swap. */
+	mfg_wait_trampoline_users();
+	frames = mfg_core_drop_released();
+	pr_info("mfgraph: gave %u frames of %u sleeping tasks back to their callers\n",
+		frames, tasks);
+	return frames;
+}
+
 /*
  * With no user and the hook off, free every stack that holds no frame. Once
  * none holds one, nothing can return into the trampoline any more: stop
@@ -187,8 +248,12 @@ static bool mfg_drain_locked(void)
 {
 	if (mfg_started || !mfg_core_stacks_started())
 		return true;
-	if (mfg_reap_locked(true))
-		return false;
+	if (mfg_reap_locked(true)) {
+		if (!release_sleepers_ms ||
+		    time_before(jiffies, mfg_drain_since + msecs_to_jiffies(release_sleepers_ms)) ||
+		    !mfg_release_sleepers_locked() || mfg_reap_locked(true))
+			return false;
+	}
 	tracepoint_probe_unregister(mfg_tp_free, mfg_task_free_probe, NULL);
 	tracepoint_synchronize_unregister();
 	mfg_reap_locked(true);
@@ -216,6 +281,7 @@ static void mfg_drain_fn(struct work_struct *work)
 void mfg_stop_locked(void)
 {
 	mfg_started = false;
+	mfg_drain_since = jiffies;
 	if (!mfg_drain_locked())
 		mod_delayed_work(system_wq, &mfg_drain_work, HZ / 10);
 }

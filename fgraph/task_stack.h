@@ -27,7 +27,7 @@ struct Dispatch {
 	u32 frame;
 };
 
-inline constexpr usize kTaskHeaderBytes = 4 * sizeof(void *) + 2 * sizeof(u64) * MFG_MAX_USERS;
+inline constexpr usize kTaskHeaderBytes = 5 * sizeof(void *) + 2 * sizeof(u64) * MFG_MAX_USERS;
 
 struct TaskStack {
 	using Frames = ShadowStack<MFG_SHADOW_STACK_BYTES - kTaskHeaderBytes>;
@@ -36,6 +36,10 @@ struct TaskStack {
 	Dispatch *dispatch;	// innermost return dispatch, or null
 	TaskStack *free_next;	// on the deferred-free list
 	TaskStack *hash_next;	// the next stack in its TaskHash chain
+	// Every frame's return slot holds its real return address again
+	// (mfg_core_release_frames()): the frames are dead once no task can
+	// still be in the trampoline. Written under the glue's mutex.
+	unsigned long released;
 	u64 var_generation[MFG_MAX_USERS];	// which user the variable belongs to
 	u64 var_value[MFG_MAX_USERS];
 	Frames frames;

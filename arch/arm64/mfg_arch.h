@@ -34,4 +34,23 @@ static __always_inline unsigned long mfg_arch_return_key(struct ftrace_regs *fre
 	return arch_ftrace_regs(fregs)->fp;
 }
 
+/*
+ * A sleeping task's frames can be handed back to their callers: the return
+ * address sits in the frame record the traced function's prologue pushed,
+ * found from the task's saved frame pointer, signed with the task's
+ * pointer-authentication key when the kernel uses one (arch/arm64/release.c).
+ */
+struct mfg_arch_release {
+	struct task_struct *task;
+	unsigned long stack;	/* the task's stack */
+	unsigned long fp;	/* its frame pointer where it switched out */
+	unsigned long tramp;
+	bool pac;		/* return addresses are signed */
+};
+
+bool mfg_arch_release_begin(struct mfg_arch_release *r, struct task_struct *task,
+			    unsigned long tramp);
+bool mfg_arch_release_slot(struct mfg_arch_release *r, unsigned long key,
+			   unsigned long ret_addr, bool commit);
+
 #endif /* MFG_ARCH_ARM64_H */

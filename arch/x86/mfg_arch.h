@@ -32,4 +32,19 @@ static __always_inline unsigned long mfg_arch_return_key(struct ftrace_regs *fre
 	return ftrace_regs_get_stack_pointer(fregs) - sizeof(unsigned long);
 }
 
+/*
+ * A sleeping task's frames can be handed back to their callers: the key is
+ * the return slot, on the task's stack, and holds the trampoline's address
+ * as a plain word (arch/x86/release.c).
+ */
+struct mfg_arch_release {
+	unsigned long stack;	/* the task's stack */
+	unsigned long tramp;
+};
+
+bool mfg_arch_release_begin(struct mfg_arch_release *r, struct task_struct *task,
+			    unsigned long tramp);
+bool mfg_arch_release_slot(struct mfg_arch_release *r, unsigned long key,
+			   unsigned long ret_addr, bool commit);
+
 #endif /* MFG_ARCH_X86_H */

@@ -53,14 +53,9 @@ if [ -n "${MFG_BUILD_ONLY:-}" ]; then
 fi
 
 torture_duration=${TORTURE_DURATION:-2}
-# make check leaves "star" to make torture: with every function traced, a
-# task that sleeps long in schedule() keeps its frame, and with it mfgraph
-# loaded, until it runs again (issue 9's closing note, docs/testing.md).
-if [ -n "${TORTURE_ONLY:-}" ]; then
-	torture_default="fork krp ftrace module hotplug exec selftrace star"
-else
-	torture_default="fork krp ftrace module hotplug exec selftrace"
-fi
+# Every workload, "star" too: the frames it leaves in sleeping tasks are
+# handed back once its users are gone (docs/design.md).
+torture_default="fork krp ftrace module hotplug exec selftrace star"
 torture_workloads=${TORTURE_WORKLOADS:-$torture_default}
 if [ -n "${TORTURE_ONLY:-}" ]; then
 	mods=("$out/src/mfgraph.ko" "$out/src/mfg_kretprobe.ko")

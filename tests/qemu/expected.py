@@ -20,6 +20,7 @@ STATS keys: a suite name, or a scenario's "<file>.sh"; values: the counters of t
 INFO = [
     r"mfgraph: loaded: .*",
     r"mfgraph: unloaded",
+    r"mfgraph: gave \d+ frames of \d+ sleeping tasks back to their callers",
     r"mfgraph: loading out-of-tree module taints kernel\.",
 ]
 

@@ -1,7 +1,8 @@
 # Scenario: the owner of an mfg_kretprobe unloads while a call of the probed
 # function is in flight. Its handler must not run for that call, and
 # everything unloads once the call has returned.
-step "insmod mfgraph (kretprobe scenario)" insmod /mfg/mfgraph.ko
+# release_sleepers_ms=0: the sleeper must return through the trampoline.
+step "insmod mfgraph (kretprobe scenario)" insmod /mfg/mfgraph.ko release_sleepers_ms=0
 step "insmod mfg_kretprobe" insmod /mfg/mfg_kretprobe.ko
 step "insmod mfg_krp_hold_test (probes hrtimer_nanosleep)" insmod /mfg/mfg_krp_hold_test.ko
 # Long enough to outlast the unregistration below, which takes seconds

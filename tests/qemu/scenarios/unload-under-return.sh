@@ -4,7 +4,8 @@
 # a task there, spinning without sleeping, until the unload has started and
 # one more second passed. Runs with mfgraph unloaded.
 tail_param() { cat /sys/module/mfg_tail_test/parameters/$1; }
-step "insmod mfgraph (return-path scenario)" insmod /mfg/mfgraph.ko
+# release_sleepers_ms=0: the sleeper must return through the trampoline.
+step "insmod mfgraph (return-path scenario)" insmod /mfg/mfgraph.ko release_sleepers_ms=0
 step "insmod mfg_hold_test (traces hrtimer_nanosleep)" insmod /mfg/mfg_hold_test.ko
 step "insmod mfg_tail_test" insmod /mfg/mfg_tail_test.ko
 sleep 0.1

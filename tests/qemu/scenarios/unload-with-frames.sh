@@ -1,7 +1,9 @@
 # Scenario: mfgraph must refuse to unload while a task still has a frame
 # that returns through its trampoline, and unload once that task returned.
 # Runs in the guest's /init after the suites, with mfgraph unloaded.
-step "insmod mfgraph (unload scenario)" insmod /mfg/mfgraph.ko
+# release_sleepers_ms=0: wait for the sleeper, never hand its frame back
+# (release-sleepers.sh covers that).
+step "insmod mfgraph (unload scenario)" insmod /mfg/mfgraph.ko release_sleepers_ms=0
 step "insmod mfg_hold_test (traces hrtimer_nanosleep)" insmod /mfg/mfg_hold_test.ko
 # This sleep enters hrtimer_nanosleep with the user registered: a frame. It
 # must outlast the rmmod below, which waits for tasks RCU (seconds on the
