@@ -170,9 +170,9 @@ void mfg_core_forget_stack(void *stack);
  * Returns how many frames were released (their stack is marked), 0 if none
  * or if one could not be. Under the glue's mutex, @task's stack pinned.
  */
-int mfg_core_release_frames(void *task,
-			    bool (*restore)(void *arg, unsigned long key, unsigned long ret_addr, bool commit),
-			    void *arg);
+typedef bool (*mfg_core_restore_fn)(void *arg, unsigned long key, unsigned long ret_addr,
+				    bool commit);
+int mfg_core_release_frames(void *task, mfg_core_restore_fn restore, void *arg);
 /*
  * Drop the frames of every released stack: call once no task can still be
  * in the trampoline for one of them (tasks RCU after the release). Returns

@@ -833,10 +833,7 @@ extern "C" void mfg_core_forget_stack(void *stack)
 // is written), the second writes, outermost frame first, so that the task,
 // if it runs meanwhile, returns through the trampoline only from frames
 // above every restored one and always finds its own frame on top.
-extern "C" int mfg_core_release_frames(void *task,
-					   bool (*restore)(void *arg, unsigned long key, unsigned long ret_addr,
-							   bool commit),
-					   void *arg)
+extern "C" int mfg_core_release_frames(void *task, mfg_core_restore_fn restore, void *arg)
 {
 	TaskHash *tasks = g_tasks.load_acquire();
 	TaskStack *s = tasks ? tasks->find(task) : nullptr;
