@@ -26,6 +26,8 @@
 #include "kcompat.h"
 
 extern struct mutex mfg_mutex;
+/* The drain is handing frames back: see lifecycle.c and unwind.c. */
+extern bool mfg_releasing;
 /* Live users, by slot; mfg_mutex. */
 extern struct mfg_ops *mfg_users[MFG_MAX_USERS];
 extern unsigned int mfg_nr_users;

@@ -40,6 +40,7 @@ struct mfg_cpu_request {
 };
 
 static bool mfg_started;
+bool mfg_releasing;
 static unsigned long mfg_drain_since;	/* jiffies: the drain began waiting */
 static bool mfg_holds_ref;	/* a module reference while stacks may hold frames */
 static struct tracepoint *mfg_tp_free;
@@ -219,6 +220,13 @@ static unsigned int mfg_release_sleepers_locked(void)
 	 * only after a grace period. Tasks on a CPU right now are left alone:
 	 * they are likely to return by themselves.
 	 */
+	/*
+	 * mfg_stack_trace_save() swaps a running task's return slots to the
+	 * real addresses and back: let every such section that began before
+	 * the flag end (it runs with preemption disabled) before we swap.
+	 */
+	WRITE_ONCE(mfg_releasing, true);
+	synchronize_rcu();
 	rcu_read_lock();
 	for_each_process_thread(g, t) {
 		if (t == current || READ_ONCE(t->on_cpu) ||
@@ -228,14 +236,24 @@ static unsigned int mfg_release_sleepers_locked(void)
 			tasks++;
 	}
 	rcu_read_unlock();
-	if (!tasks)
+	if (!tasks) {
+		WRITE_ONCE(mfg_releasing, false);
 		return 0;
+	}
 	/* A task that read the trampoline's address just before its swap. */
 	mfg_wait_trampoline_users();
 	frames = mfg_core_drop_released();
+	WRITE_ONCE(mfg_releasing, false);
 	pr_info("mfgraph: gave %u frames of %u sleeping tasks back to their callers\n",
 		frames, tasks);
 	return frames;
+}
+
+/* The last user left release_sleepers_ms ago (or the last attempt did). */
+static bool mfg_release_due(void)
+{
+	return release_sleepers_ms &&
+	       time_after_eq(jiffies, mfg_drain_since + msecs_to_jiffies(release_sleepers_ms));
 }
 
 /*
@@ -249,9 +267,14 @@ static bool mfg_drain_locked(void)
 	if (mfg_started || !mfg_core_stacks_started())
 		return true;
 	if (mfg_reap_locked(true)) {
-		if (!release_sleepers_ms ||
-		    time_before(jiffies, mfg_drain_since + msecs_to_jiffies(release_sleepers_ms)) ||
-		    !mfg_release_sleepers_locked() || mfg_reap_locked(true))
+		if (!mfg_release_due())
+			return false;
+		/*
+		 * What cannot be handed back (tasks on a CPU, idle tasks,
+		 * frames under another tracer's swap) waits another period.
+		 */
+		mfg_drain_since = jiffies;
+		if (!mfg_release_sleepers_locked() || mfg_reap_locked(true))
 			return false;
 	}
 	tracepoint_probe_unregister(mfg_tp_free, mfg_task_free_probe, NULL);

@@ -40,20 +40,24 @@ noinline unsigned int mfg_stack_trace_save(unsigned long *store, unsigned int si
 
 	preempt_disable_notrace();
 	mfg_ctx_of(&ctx, current, raw_smp_processor_id());
-#if MFG_ARCH_KEY_IS_SLOT
 	/*
 	 * The unwinder cannot see through the trampoline address: put the
 	 * real addresses back while it runs. Only current's own outer frames
-	 * are touched, and nothing returns through them meanwhile.
+	 * are touched, and nothing returns through them meanwhile. Not while
+	 * the drain hands frames back (lifecycle.c): swapping the trampoline
+	 * back into a slot it just restored would send the task into the
+	 * trampoline with no frame. The drain waits for this section
+	 * (preemption disabled) before it starts.
 	 */
-	mfg_core_unswap_all(&ctx, false);
-	n = stack_trace_save(store, size, skipnr + 1);
-	mfg_core_unswap_all(&ctx, true);
-#else
-	/* The frame-pointer unwinder walks past it: fix the addresses after. */
-	n = stack_trace_save(store, size, skipnr + 1);
-	mfg_core_fix_trace(&ctx, store, n);
-#endif
+	if (MFG_ARCH_KEY_IS_SLOT && !READ_ONCE(mfg_releasing)) {
+		mfg_core_unswap_all(&ctx, false);
+		n = stack_trace_save(store, size, skipnr + 1);
+		mfg_core_unswap_all(&ctx, true);
+	} else {
+		/* The unwind stops at, or walks past, the trampoline: fix after. */
+		n = stack_trace_save(store, size, skipnr + 1);
+		mfg_core_fix_trace(&ctx, store, n);
+	}
 	preempt_enable_notrace();
 	return n;
 }
