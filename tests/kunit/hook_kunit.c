@@ -866,6 +866,8 @@ static void mfg_hook_task_reuse_gets_fresh_stack(struct kunit *test)
 /* ------------------------------------------------------------ stress */
 
 #define MFG_CHURN_USERS 4
+/* Register/unregister/filter rounds the churn must reach (about 1.25 ms each). */
+#define MFG_STRESS_MIN_CHURNS 40
 
 struct mfg_stress {
 	atomic_t stop;
@@ -973,6 +975,7 @@ static void mfg_hook_stress(struct kunit *test)
 				(unsigned long)mfg_target_add, (unsigned long)mfg_target_other };
 	struct mfg_stress *s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
 	int workers = 2 * num_online_cpus(), i, started = 0;
+	unsigned long deadline;
 	struct mfg_stats stats;
 
 	KUNIT_ASSERT_NOT_NULL(test, s);
@@ -1001,6 +1004,14 @@ static void mfg_hook_stress(struct kunit *test)
 	}
 	KUNIT_ASSERT_FALSE(test, IS_ERR(kthread_run(mfg_stress_churn, s, "mfg_churn")));
 	msleep(MFG_STRESS_SECONDS * 1000);
+	/*
+	 * A loaded host (TCG, other guests) slows the churn down: give it
+	 * up to a minute to reach its rounds rather than fail for want of
+	 * time. Only a churn that stalls fails.
+	 */
+	deadline = jiffies + 60 * HZ;
+	while (atomic_read(&s->churns) < MFG_STRESS_MIN_CHURNS && time_before(jiffies, deadline))
+		msleep(100);
 	atomic_set(&s->stop, 1);
 	for (i = 0; i < started + 1; i++)
 		wait_for_completion(&s->done);
@@ -1014,7 +1025,7 @@ static void mfg_hook_stress(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, started, workers);
 	KUNIT_EXPECT_EQ(test, atomic_read(&s->wrong), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&s->after_unregister), 0);
-	KUNIT_EXPECT_GT(test, atomic_read(&s->churns), 20);
+	KUNIT_EXPECT_GE(test, atomic_read(&s->churns), MFG_STRESS_MIN_CHURNS);
 	/* The user that stayed saw every return it asked for, with its data. */
 	KUNIT_EXPECT_GT(test, atomic_read(&s->stable->entries), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&s->stable->entries), atomic_read(&s->stable->returns));
