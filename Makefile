@@ -15,6 +15,7 @@
 #   make bench                the benchmark table (host, then one QEMU boot per arch)
 #   make profile              where one traced call's instructions go (x86_64, needs gdb)
 #   make lint                 checkpatch on the C glue (needs a cached kernel source)
+#   make report               tools/mfg-report/mfg-report, the trace reporter
 #   make clean
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -79,6 +80,11 @@ torture:
 
 bench:
 	tests/bench/bench.sh
+
+# The reporter of mfg_graph's trace events (needs libtraceevent-dev).
+.PHONY: report
+report:
+	$(MAKE) -C tools/mfg-report
 
 # Instruction-by-instruction profile of one traced call per benchmark row
 # (x86_64, gdb single-stepping QEMU): build/bench/profile.txt.

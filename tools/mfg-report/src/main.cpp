@@ -117,6 +117,7 @@ int main(int argc, char **argv)
 			max_lines = 40;
 	}
 
+	ropt.graph_lines = !graph ? 0 : max_lines ? max_lines : SIZE_MAX;
 	mfg::Diag diag;
 	diag.echo = !quiet;
 	mfg::Trace trace;

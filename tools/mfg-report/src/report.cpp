@@ -66,14 +66,22 @@ struct Task {
 
 class Builder {
 public:
-	Builder(const Trace &t, InstanceReport &ir, int cpu_width, Diag &d)
-		: t_(t), ir_(ir), cpu_width_(cpu_width), d_(d) {}
+	Builder(const Trace &t, InstanceReport &ir, int cpu_width, size_t limit, Diag &d)
+		: t_(t), ir_(ir), cpu_width_(cpu_width), limit_(limit), d_(d) {}
 	void run(const std::vector<const Event *> &evs);
 
 private:
 	std::string prefix(int cpu, int pid) const;
 	std::string proc(int pid) const;
 	void line(const Event &e, std::string text) { ir_.graph.push_back(prefix(e.cpu, e.pid) + text); }
+	// Formatting lines nobody prints is most of the cost on big traces.
+	bool want(size_t n = 1)
+	{
+		if (ir_.graph.size() + n <= limit_)
+			return true;
+		ir_.graph_more += n;
+		return false;
+	}
 	void switch_lines(const Event &e);
 	uint64_t duration(const Event &ret);
 	void account(Task &task, const std::string &name, uint64_t dur, uint64_t child_ns);
@@ -82,6 +90,7 @@ private:
 	const Trace &t_;
 	InstanceReport &ir_;
 	int cpu_width_;
+	size_t limit_;
 	Diag &d_;
 	std::unordered_map<int, Task> tasks_;
 	std::unordered_map<int, int> last_pid_;	// per CPU
@@ -112,11 +121,14 @@ void Builder::switch_lines(const Event &e)
 	auto [it, fresh] = last_pid_.emplace(e.cpu, e.pid);
 	if (fresh || it->second == e.pid)
 		return;
+	int prev = it->second;
+	it->second = e.pid;
+	if (!want(4))
+		return;
 	ir_.graph.push_back(" ------------------------------------------");
-	ir_.graph.push_back(fmt(" %*d) ", cpu_width_, e.cpu) + proc(it->second) + " => " + proc(e.pid));
+	ir_.graph.push_back(fmt(" %*d) ", cpu_width_, e.cpu) + proc(prev) + " => " + proc(e.pid));
 	ir_.graph.push_back(" ------------------------------------------");
 	ir_.graph.push_back("");
-	it->second = e.pid;
 }
 
 uint64_t Builder::duration(const Event &ret)
@@ -198,15 +210,17 @@ void Builder::run(const std::vector<const Event *> &evs)
 						    kMaxDepth));
 				continue;
 			}
-			line(e, fill + indent(task) + nm + "() {");
+			if (want())
+				line(e, fill + indent(task) + nm + "() {");
 			task.stack.push_back({e.func, nm});
 			continue;
 		}
 		if (e.kind == Kind::Entry || e.kind == Kind::Leaf) {
 			const Event &r = e.kind == Kind::Leaf ? e : *evs[leaf_ret[i]];
 			uint64_t d = duration(r);
-			line(e, fmt("%c ", mark(d)) + format_duration_us(d) + "|  " + indent(task) +
-				     leaf_text(nm, r));
+			if (want())
+				line(e, fmt("%c ", mark(d)) + format_duration_us(d) + "|  " + indent(task) +
+					leaf_text(nm, r));
 			account(task, nm, d, 0);
 			continue;
 		}
@@ -224,8 +238,9 @@ void Builder::run(const std::vector<const Event *> &evs)
 			child = task.stack[keep].child_ns;
 			task.stack.resize(keep);
 		}
-		line(e, fmt("%c ", mark(d)) + format_duration_us(d) + "|  " + indent(task) +
-			     close_text(nm, e));
+		if (want())
+			line(e, fmt("%c ", mark(d)) + format_duration_us(d) + "|  " + indent(task) +
+				close_text(nm, e));
 		account(task, nm, d, child);
 	}
 	for (auto &[pid, task] : tasks_)
@@ -284,7 +299,7 @@ bool analyze(const Trace &t, const ReportOptions &opt, Report &out, Diag &d)
 		ir.id = id;
 		ir.name = t.instance_name(id);
 		ir.events = evs.size();
-		Builder(t, ir, cpu_width, d).run(evs);
+		Builder(t, ir, cpu_width, opt.graph_lines, d).run(evs);
 		if (ir.orphan_returns)
 			d.note(fmt("instance %s: %" PRIu64 " returns without an entry (called before "
 				   "the trace started, or the entry was lost)", ir.name.c_str(),
@@ -305,7 +320,7 @@ std::string render_graph(const Report &r, size_t max_lines)
 	std::string out;
 	size_t shown = 0, total = 0;
 	for (auto &ir : r.instances)
-		total += ir.graph.size();
+		total += ir.graph.size() + ir.graph_more;
 	for (auto &ir : r.instances) {
 		if (max_lines && shown >= max_lines)
 			break;
@@ -318,7 +333,8 @@ std::string render_graph(const Report &r, size_t max_lines)
 			out += l + "\n";
 			shown++;
 		}
-		out += "\n";
+		if (!max_lines || shown < max_lines)
+			out += "\n";
 	}
 	if (shown < total)
 		out += fmt("# ... %zu more lines (--max-lines 0 shows all)\n", total - shown);

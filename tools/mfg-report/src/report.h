@@ -23,6 +23,7 @@ struct InstanceReport {
 	std::string name;
 	uint64_t events = 0;
 	std::vector<std::string> graph;		// function_graph lines
+	uint64_t graph_more = 0;		// lines past ReportOptions::graph_lines
 	std::map<std::string, FuncStats> funcs;
 	std::map<std::string, uint64_t> folded;	// "a;b;c" -> self ns
 	uint64_t orphan_returns = 0;	// return with no entry in the trace
@@ -39,6 +40,7 @@ struct Report {
 
 struct ReportOptions {
 	std::optional<std::string> instance;	// name or id; all when unset
+	size_t graph_lines = SIZE_MAX;		// graph lines kept per instance
 };
 
 // Rebuilds each task's calls per instance. Returns false when --instance

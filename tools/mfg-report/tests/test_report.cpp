@@ -639,3 +639,60 @@ TEST(Big, DISABLED_WriteLargeTrace)
 	}
 	d.save(dir);
 }
+
+namespace {
+
+struct Cmd {
+	int status;
+	std::string out, err;
+};
+
+Cmd sh(const std::string &args, const fs::path &cwd)
+{
+	auto out = cwd / "out.txt", err = cwd / "err.txt";
+	std::string c = "cd '" + cwd.string() + "' && " + MFG_REPORT_BIN + " " + args + " >" +
+			out.string() + " 2>" + err.string();
+	int st = system(c.c_str());
+	return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, read_all(out), read_all(err)};
+}
+
+} // namespace
+
+TEST(Cli, DefaultOutputAndOptions)
+{
+	auto d = known_tree();
+	auto p = tmpdir("cli"), work = tmpdir("cli-work");
+	d.save(p);
+	fs::create_directories(work);
+	auto c = sh("'" + p.string() + "'", work);
+	EXPECT_EQ(c.status, 0) << c.err;
+	EXPECT_EQ(c.err, "");
+	// The graph excerpt, the summary, the SVG's path.
+	EXPECT_NE(c.out.find(" 0)    cat-100     |               |  vfs_read() {\n"), std::string::npos);
+	EXPECT_NE(c.out.find("# mfgraph instance 2 (net): 6 events, 3 completed calls"), std::string::npos);
+	EXPECT_NE(c.out.find("flame graph: " + (fs::canonical(work) / "mfg-flame.svg").string() + "\n"),
+		  std::string::npos) << c.out;
+	EXPECT_TRUE(fs::exists(work / "mfg-flame.svg"));
+
+	c = sh("--graph --max-lines 3 --instance fs '" + p.string() + "'", work);
+	EXPECT_EQ(c.status, 0);
+	EXPECT_NE(c.out.find("|    ext4_file_read_iter() {\n"
+			     "# ... 13 more lines (--max-lines 0 shows all)\n"), std::string::npos) << c.out;
+	EXPECT_EQ(c.out.find("tcp_sendmsg"), std::string::npos);
+
+	c = sh("--folded - '" + p.string() + "'", work);
+	EXPECT_EQ(c.out, expected_folded);
+
+	c = sh("--instance 7 '" + p.string() + "'", work);
+	EXPECT_EQ(c.status, 1);
+	EXPECT_NE(c.err.find("no instance '7'"), std::string::npos) << c.err;
+
+	c = sh("--bogus x", work);
+	EXPECT_EQ(c.status, 2);
+	c = sh("'" + (work / "nothing-here").string() + "'", work);
+	EXPECT_EQ(c.status, 1);
+	EXPECT_NE(c.err.find("nothing-here/events/mfgraph/graph_entry/format: missing"),
+		  std::string::npos) << c.err;
+	fs::remove_all(p);
+	fs::remove_all(work);
+}
