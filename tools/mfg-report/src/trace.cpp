@@ -80,13 +80,12 @@ std::string Symbols::name(uint64_t addr) const
 	if (it == syms_.begin())
 		return hex(addr);
 	--it;
-	uint64_t off = addr - it->addr;
-	if (off == 0)
-		return it->name;
 	// kallsyms has no sizes; past 1 MiB the nearest symbol is not an owner.
-	if (off > (1u << 20))
+	// Inside one, the name alone, as %ps prints it: the traced address is
+	// the fentry call site, a few bytes into the function (endbr64, BTI).
+	if (addr - it->addr > (1u << 20))
 		return hex(addr);
-	return it->name + "+" + hex(off);
+	return it->name;
 }
 
 std::string Trace::comm(int pid) const

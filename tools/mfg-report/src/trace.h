@@ -39,7 +39,7 @@ class Symbols {
 public:
 	void load(const std::string &text);
 	bool empty() const { return syms_.empty(); }
-	// "name", "name+0x1f" when inside one, or the hex address.
+	// The name of the function holding addr, or addr in hex.
 	std::string name(uint64_t addr) const;
 private:
 	struct Sym { uint64_t addr; std::string name; };

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <random>
+#include <regex>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -696,3 +697,67 @@ TEST(Cli, DefaultOutputAndOptions)
 	fs::remove_all(p);
 	fs::remove_all(work);
 }
+
+// Traces recorded by mfg_graph in the x86_64 and arm64 test guests (make
+// demo, kallsyms cut down to the traced functions). The guest also saved
+// the kernel's own text rendering of the same buffer ("trace"): every event
+// decoded here must match it, field by field, in the same order per CPU.
+class Recorded : public testing::TestWithParam<const char *> {};
+
+TEST_P(Recorded, MatchesTheKernelsTextRendering)
+{
+	auto p = tmpdir(std::string("recorded-") + GetParam());
+	fs::create_directories(p);
+	std::string tgz = std::string(MFG_REPORT_FIXTURES) + "/" + GetParam() + ".tgz";
+	ASSERT_EQ(system(("tar xzf '" + tgz + "' -C '" + p.string() + "'").c_str()), 0);
+	auto r = run(p);
+	ASSERT_TRUE(r.loaded) << r.messages();
+	for (auto &m : r.diag.messages)	// only calls cut by the end of the trace
+		EXPECT_NE(m.find("calls without a return"), std::string::npos) << m;
+
+	std::map<int, std::vector<std::string>> text, decoded;
+	std::ifstream in(p / "trace");
+	std::regex re(R"(^\s*.*-(\d+)\s+\[(\d+)\]\s+\S+\s+[\d.]+: graph_(entry|return): inst=(\d+) )"
+		      R"(depth=(\d+) (\S+)(?: dur=(\d+) ns ret=0x([0-9a-f]+) has_ret=(\d+))?)");
+	std::string line;
+	std::smatch m;
+	while (std::getline(in, line)) {
+		if (!std::regex_search(line, m, re))
+			continue;
+		std::string t = m[1].str() + " " + m[3].str() + " " + m[4].str() + " " + m[5].str() + " " + m[6].str();
+		if (m[3] == "return")
+			t += " " + m[7].str() + " " + m[8].str() + " " + m[9].str();
+		text[std::stoi(m[2])].push_back(t);
+	}
+	size_t returns = 0;
+	for (auto &e : r.trace.events) {
+		bool ret = e.kind == mfg::Kind::Return;
+		std::string t = std::to_string(e.pid) + (ret ? " return " : " entry ") + std::to_string(e.instance) +
+				" " + std::to_string(e.depth) + " " + r.trace.syms.name(e.func);
+		if (ret) {
+			char b[64];
+			snprintf(b, sizeof(b), " %llu %llx %d", (unsigned long long)(e.rettime - e.calltime),
+				 (unsigned long long)e.retval, (int)e.has_retval);
+			t += b;
+			returns++;
+		}
+		decoded[e.cpu].push_back(t);
+	}
+	ASSERT_EQ(text.size(), 2u);
+	EXPECT_GT(r.trace.events.size(), 1000u);
+	EXPECT_EQ(decoded, text);
+
+	// Every return closes a call: no return without its entry.
+	uint64_t completed = 0;
+	for (auto &ir : r.report.instances) {
+		EXPECT_EQ(ir.orphan_returns, 0u) << ir.name;
+		EXPECT_EQ(ir.lost_returns, 0u) << ir.name;
+		for (auto &[n, s] : ir.funcs)
+			completed += s.calls;
+	}
+	EXPECT_EQ(completed, returns);
+	EXPECT_NE(r.graph.find("|  vfs_read(); /* = 0x"), std::string::npos) << r.graph.substr(0, 3000);
+	fs::remove_all(p);
+}
+
+INSTANTIATE_TEST_SUITE_P(Demo, Recorded, testing::Values("x86_64", "arm64"));
