@@ -29,6 +29,8 @@ namespace mfg {
 
 void Diag::warn(const std::string &file, long long offset, const std::string &msg)
 {
+	if (++count_[file] > per_file)
+		return;
 	std::string m = "mfg-report: " + file;
 	if (offset >= 0)
 		m += " offset " + std::to_string(offset) + " (0x" +
@@ -37,6 +39,14 @@ void Diag::warn(const std::string &file, long long offset, const std::string &ms
 	if (echo)
 		std::cerr << m << '\n';
 	messages.push_back(m);
+}
+
+void Diag::finish()
+{
+	for (auto &[file, n] : count_)
+		if (n > per_file)
+			note(file + ": " + std::to_string(n - per_file) + " more problems not shown");
+	count_.clear();
 }
 
 void Diag::note(const std::string &msg)
@@ -551,6 +561,7 @@ bool load_trace(const std::string &dir, const LoadOptions &opt, Trace &t, Diag &
 			return a.cpu < b.cpu;
 		return a.seq < b.seq;
 	});
+	d.finish();
 	if (t.lost_events)
 		d.note("the ring buffer lost " + std::to_string(t.lost_events) +
 		       " events (overruns): some calls have no entry or no return");

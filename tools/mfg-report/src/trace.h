@@ -16,6 +16,12 @@ struct Diag {
 	std::vector<std::string> messages;
 	void warn(const std::string &file, long long offset, const std::string &msg);
 	void note(const std::string &msg);
+	// A badly damaged file says the first few things wrong with it, then
+	// how many more there were (finish()).
+	static constexpr unsigned per_file = 20;
+	void finish();
+private:
+	std::map<std::string, unsigned> count_;
 };
 
 enum class Kind { Entry, Return, Leaf };

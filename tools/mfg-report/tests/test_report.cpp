@@ -761,3 +761,31 @@ TEST_P(Recorded, MatchesTheKernelsTextRendering)
 }
 
 INSTANTIATE_TEST_SUITE_P(Demo, Recorded, testing::Values("x86_64", "arm64"));
+
+TEST(Robustness, ManyBadPagesSaySoOnce)
+{
+	Dir d;
+	d.kallsyms = kallsyms;
+	for (int i = 0; i < 2000; i++) {
+		d.enter(0, 1000 + i * 100, 100, 1, 0, RW_VERIFY);
+		d.leave(0, 1050 + i * 100, 100, 1, 0, RW_VERIFY, 1000 + i * 100, 0);
+	}
+	auto p = tmpdir("manybad");
+	d.save(p);
+	auto raw_path = p / "per_cpu/cpu0/trace_pipe_raw";
+	std::string raw = read_all(raw_path);
+	size_t pages = raw.size() / 4096;
+	ASSERT_GE(pages, 30u);
+	for (size_t i = 0; i < pages; i += 2)	// every other page's commit
+		raw[i * 4096 + 12] = 0x55;
+	fixture::write(raw_path, raw);
+	auto r = run(p);
+	size_t about_file = 0;
+	for (auto &m : r.diag.messages)
+		about_file += m.find(raw_path.string() + " offset") != std::string::npos;
+	EXPECT_EQ(about_file, mfg::Diag::per_file);
+	EXPECT_TRUE(r.said(raw_path.string() + ": " + std::to_string((pages + 1) / 2 - mfg::Diag::per_file) +
+			   " more problems not shown")) << r.messages();
+	EXPECT_GT(r.trace.events.size(), 1500u);
+	fs::remove_all(p);
+}
