@@ -552,7 +552,7 @@ TEST(Robustness, RandomByteFlips)
 	const std::string raw = read_all(raw_path);
 	std::mt19937 rng(12345);
 	int said = 0, partial = 0;
-	for (int i = 0; i < 1500; i++) {
+	for (int i = 0; i < 600; i++) {
 		std::string s = raw;
 		int flips = 1 + rng() % 8;
 		for (int k = 0; k < flips; k++) {
@@ -569,8 +569,9 @@ TEST(Robustness, RandomByteFlips)
 	}
 	// Not a fixed count: seeded, but a loose sanity check that corruption
 	// was both noticed and survived with partial output.
-	EXPECT_GT(said, 300);
-	EXPECT_GT(partial, 100);
+	EXPECT_GT(said, 120) << said;
+	EXPECT_GT(partial, 40) << partial;
+	printf("byte flips: %d of 600 runs reported a problem, %d gave partial output\n", said, partial);
 	fs::remove_all(p);
 }
 
