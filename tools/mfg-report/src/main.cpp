@@ -123,7 +123,11 @@ int main(int argc, char **argv)
 	mfg::Trace trace;
 	mfg::LoadOptions lopt;
 	lopt.live = live;
-	bool loaded = mfg::load_trace(dir, lopt, trace, diag);
+	if (!mfg::load_trace(dir, lopt, trace, diag)) {
+		if (!quiet)
+			std::cerr << "mfg-report: nothing read from " << dir << "\n";
+		return 1;
+	}
 	mfg::Report report;
 	if (!mfg::analyze(trace, ropt, report, diag))
 		return 1;
@@ -147,7 +151,7 @@ int main(int argc, char **argv)
 			ok = false;
 		}
 	}
-	if (!loaded || trace.events.empty()) {
+	if (trace.events.empty()) {
 		if (!quiet)
 			std::cerr << "mfg-report: no mfgraph events read from " << dir << "\n";
 		return 1;

@@ -695,6 +695,7 @@ TEST(Cli, DefaultOutputAndOptions)
 	EXPECT_EQ(c.status, 1);
 	EXPECT_NE(c.err.find("nothing-here/events/mfgraph/graph_entry/format: missing"),
 		  std::string::npos) << c.err;
+	EXPECT_EQ(c.out, "");	// no SVG of nothing
 	fs::remove_all(p);
 	fs::remove_all(work);
 }
