@@ -545,6 +545,16 @@ bool load_trace(const std::string &dir, const LoadOptions &opt, Trace &t, Diag &
 		d.warn(pc, -1, "no per_cpu/cpuN directories: no events");
 		return false;
 	}
+	// Each CPU's events are in time order unless its pages were not: sort
+	// those alone, then merge the CPUs, ties broken by CPU and position.
+	auto before = [](const Event &a, const Event &b) {
+		if (a.ts != b.ts)
+			return a.ts < b.ts;
+		if (a.cpu != b.cpu)
+			return a.cpu < b.cpu;
+		return a.seq < b.seq;
+	};
+	std::vector<size_t> runs{0};
 	for (int cpu : cpus) {
 		std::string path = pc + "/cpu" + std::to_string(cpu) + "/trace_pipe_raw", raw;
 		if (!read_file(path, raw, opt.live)) {
@@ -553,14 +563,13 @@ bool load_trace(const std::string &dir, const LoadOptions &opt, Trace &t, Diag &
 		}
 		t.ncpus = std::max(t.ncpus, cpu + 1);
 		r.read_cpu(cpu, path, raw);
+		auto first = t.events.begin() + runs.back();
+		if (!std::is_sorted(first, t.events.end(), before))
+			std::stable_sort(first, t.events.end(), before);
+		if (runs.size() > 1)
+			std::inplace_merge(t.events.begin(), first, t.events.end(), before);
+		runs.push_back(t.events.size());
 	}
-	std::stable_sort(t.events.begin(), t.events.end(), [](const Event &a, const Event &b) {
-		if (a.ts != b.ts)
-			return a.ts < b.ts;
-		if (a.cpu != b.cpu)
-			return a.cpu < b.cpu;
-		return a.seq < b.seq;
-	});
 	d.finish();
 	if (t.lost_events)
 		d.note("the ring buffer lost " + std::to_string(t.lost_events) +
