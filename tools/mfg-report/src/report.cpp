@@ -175,7 +175,7 @@ void Builder::run(const std::vector<const Event *> &evs)
 {
 	// A leaf is an entry whose task's next event is its own return: one
 	// line "func();", as the kernel prints it.
-	std::vector<int32_t> leaf_ret(evs.size(), -1);
+	std::vector<int64_t> leaf_ret(evs.size(), -1);
 	std::vector<bool> folded(evs.size(), false);
 	{
 		std::unordered_map<int, size_t> last;
@@ -184,7 +184,7 @@ void Builder::run(const std::vector<const Event *> &evs)
 			if (it != last.end()) {
 				const Event &a = *evs[it->second], &b = *evs[j];
 				if (a.kind == Kind::Entry && b.kind == Kind::Return && a.func == b.func) {
-					leaf_ret[it->second] = (int32_t)j;
+					leaf_ret[it->second] = (int64_t)j;
 					folded[j] = true;
 				}
 			}
