@@ -7,6 +7,7 @@
 #   make check FLAVOUR=debug  the same on the debug kernels (KASAN, lockdep, kmemleak)
 #   make check FLAVOUR="default debug"   both, one summary (what CI runs)
 #   make host-test            GoogleTest, and the judge's own tests (tests/qemu/test_run.py)
+#   make report               tools/mfg-report/mfg-report, the trace reporter
 #   make kernel ARCH=arm64    build (or reuse) a test kernel; prints its directory
 #   make qemu-test ARCH=x86_64 [FLAVOUR=debug]   one arch under QEMU
 #   make torture              the torture suite alone, both arches, both flavours
@@ -38,6 +39,12 @@ host-test:
 	python3 tests/qemu/test_run.py --json build/host/reports/judge.json
 	cd build/host && GTEST_OUTPUT=json:$(CURDIR)/build/host/reports/ \
 		ctest --output-on-failure
+
+# The reporter of mfg_graph's trace events (needs libtraceevent-dev); its
+# tests run with the host tests.
+.PHONY: report
+report:
+	$(MAKE) -C tools/mfg-report
 
 kernel:
 	@tests/qemu/build-kernel.sh $(ARCH) $(FLAVOUR)
