@@ -89,7 +89,8 @@ profile:
 # the plain __attribute__ in the kernel-header-free mfg_kernel.h are by design.
 MFG_C_SOURCES = fgraph/*.c fgraph/hook.h fgraph/kcompat.h fgraph/ftrace_hash.h fgraph/core.h fgraph/mfg_kernel.h \
 	include/*.h arch/*/mfg_arch.h tests/kunit/*.c tests/kunit/*.h \
-	kretprobe/*.c tests/bench/*.c tests/torture/*.c tests/torture/*.h
+	kretprobe/*.c tests/bench/*.c tests/torture/*.c tests/torture/*.h \
+	tracer/*.c tracer/*.h tests/tracer/*.c tests/demo/*.c
 lint:
 	@cp=$$(ls -d $${MFG_CACHE:-$$HOME/.cache/mfgraph}/src/linux-source-*/scripts/checkpatch.pl \
 		2>/dev/null | head -1); \

@@ -173,7 +173,7 @@ QEMU = {
 }
 
 
-MFG_MESSAGE = re.compile(r"(mfgraph|mfg_kretprobe): ")
+MFG_MESSAGE = re.compile(r"(mfgraph|mfg_kretprobe|mfg_graph): ")
 RAW_FRAME = re.compile(r"0x([0-9a-f]+)$")
 
 
