@@ -15,6 +15,7 @@
 #   make bench                the benchmark table (host, then one QEMU boot per arch)
 #   make profile              where one traced call's instructions go (x86_64, needs gdb)
 #   make lint                 checkpatch on the C glue (needs a cached kernel source)
+#   make demo [ARCH=arm64]    trace a workload in a QEMU guest, report on the host
 #   make clean
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -22,7 +23,7 @@ FLAVOUR ?= default
 CHECK_ARCHES ?= x86_64 arm64
 ARCH ?= $(shell uname -m | sed -e s/aarch64/arm64/)
 
-.PHONY: all modules clean host-test kernel qemu-test check lint bench profile torture
+.PHONY: all modules clean host-test kernel qemu-test check lint bench profile torture demo
 
 all: modules
 
@@ -79,6 +80,10 @@ torture:
 
 bench:
 	tests/bench/bench.sh
+
+# The main job in one command: tests/demo/demo.sh.
+demo:
+	tests/demo/demo.sh $(ARCH)
 
 # Instruction-by-instruction profile of one traced call per benchmark row
 # (x86_64, gdb single-stepping QEMU): build/bench/profile.txt.
