@@ -24,7 +24,7 @@ echo > $T/trace
 echo 1 > $T/events/mfgraph/enable
 echo 1 > $G/cmp/enable
 step "the workload, traced by both" sh -c "echo \$\$ > $FG/set_ftrace_pid && echo \$\$ > $G/cmp/pids &&
-	echo 3 > $GT/run && exec dd if=/mfg/mfg_graph.ko of=/dev/null bs=4096 2>/dev/null"
+	echo 3 > $GT/run && exec dd if=/mfg/mfg_graph.ko of=/dev/null bs=1024 2>/dev/null"
 echo 0 > $G/cmp/enable
 echo 0 > $FG/tracing_on
 echo 0 > $T/events/mfgraph/enable
@@ -34,7 +34,7 @@ wpid=$(cat $FG/set_ftrace_pid)
 graph_tree $(graph_id cmp) | grep "^$wpid " > /tmp/mfg.tree
 fgraph_tree /tmp/fg.txt | grep "^$wpid " > /tmp/fg.tree
 head -20 /tmp/fg.txt
-echo "function_graph: $(wc -l < /tmp/fg.tree) entries, mfg_graph: $(wc -l < /tmp/mfg.tree)"
+echo "function_graph: $(wc -l < /tmp/fg.tree) entries ($(grep -c ' vfs_read$' /tmp/fg.tree) of vfs_read), mfg_graph: $(wc -l < /tmp/mfg.tree)"
 step "function_graph saw vfs_read calls" [ "$(grep -c ' 0 vfs_read$' /tmp/fg.tree)" -gt 10 ]
 step "function_graph saw 30 mfgt calls" [ "$(grep -c ' mfgt_' /tmp/fg.tree)" = 30 ]
 step "function_graph saw nesting in vfs_read" grep -q ' 2 filemap_read$' /tmp/fg.tree
@@ -55,6 +55,7 @@ graph_bench() {
 }
 echo > $FG/set_ftrace_pid
 echo mfgt_leaf > $FG/set_ftrace_filter
+echo 1 > $FG/tracing_on
 none=$(graph_bench)
 echo function_graph > $FG/current_tracer
 fgraph=$(graph_bench)
