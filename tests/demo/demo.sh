@@ -73,8 +73,10 @@ echo "demo: extracted to $dir: $(cd "$dir" && find . -type f | sort | tr '\n' ' 
 
 phase "report"
 if [ -n "$report" ]; then
+	# It prints a graph excerpt, the summary, and where the SVG went.
+	rm -f "$out/mfg-flame.svg"
 	(cd "$out" && "$report" "$dir")
-	[ -f "$out/mfg-flame.svg" ] && echo "demo: flame graph: $out/mfg-flame.svg"
+	[ -s "$out/mfg-flame.svg" ] || fail "mfg-report wrote no flame graph"
 else
 	echo "demo: the first mfgraph events of $dir/trace:"
 	grep -m 40 ' graph_' "$dir/trace"
