@@ -47,7 +47,9 @@ echo 0 > $G/fs/enable
 echo 0 > $G/tasks/enable
 echo 0 > $T/tracing_on
 p=/sys/module/mfg_demo_probe/parameters
-demo "mfg_kretprobe on vfs_read: $(cat $p/calls) calls, $(cat $p/returns) returns, $(cat $p/errors) errors, $(cat $p/bytes) bytes read"
+# Returns first: the read of calls is itself a call in flight.
+returns=$(cat $p/returns)
+demo "mfg_kretprobe on vfs_read: $(cat $p/calls) calls, $returns returns, $(cat $p/errors) errors, $(cat $p/bytes) bytes read"
 for n in fs tasks; do
 	demo "instance $n (id $(graph_id $n)): $(cat $G/$n/stats | tr '\n' ' ')"
 done
