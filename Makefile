@@ -16,6 +16,7 @@
 #   make bench                the benchmark table (host, then one QEMU boot per arch)
 #   make profile              where one traced call's instructions go (x86_64, needs gdb)
 #   make lint                 checkpatch on the C glue (needs a cached kernel source)
+#   make demo [ARCH=arm64]    trace a workload in a QEMU guest, report on the host
 #   make clean
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -23,7 +24,7 @@ FLAVOUR ?= default
 CHECK_ARCHES ?= x86_64 arm64
 ARCH ?= $(shell uname -m | sed -e s/aarch64/arm64/)
 
-.PHONY: all modules clean host-test kernel qemu-test check lint bench profile torture
+.PHONY: all modules clean host-test kernel qemu-test check lint bench profile torture demo
 
 all: modules
 
@@ -87,6 +88,10 @@ torture:
 bench:
 	tests/bench/bench.sh
 
+# The main job in one command: tests/demo/demo.sh.
+demo:
+	tests/demo/demo.sh $(ARCH)
+
 # Instruction-by-instruction profile of one traced call per benchmark row
 # (x86_64, gdb single-stepping QEMU): build/bench/profile.txt.
 profile:
@@ -96,7 +101,8 @@ profile:
 # the plain __attribute__ in the kernel-header-free mfg_kernel.h are by design.
 MFG_C_SOURCES = fgraph/*.c fgraph/hook.h fgraph/kcompat.h fgraph/ftrace_hash.h fgraph/core.h fgraph/mfg_kernel.h \
 	include/*.h arch/*/mfg_arch.h tests/kunit/*.c tests/kunit/*.h \
-	kretprobe/*.c tests/bench/*.c tests/torture/*.c tests/torture/*.h
+	kretprobe/*.c tests/bench/*.c tests/torture/*.c tests/torture/*.h \
+	tracer/*.c tracer/*.h tests/tracer/*.c tests/demo/*.c
 lint:
 	@cp=$$(ls -d $${MFG_CACHE:-$$HOME/.cache/mfgraph}/src/linux-source-*/scripts/checkpatch.pl \
 		2>/dev/null | head -1); \

@@ -33,9 +33,10 @@ mkdir -p "$out/src"
 rsync -a --delete --exclude='/build/' --exclude='/.git/' --exclude='*.o' --exclude='*.ko' \
 	--exclude='.*.cmd' --exclude='*.mod' --exclude='*.mod.c' --exclude='modules.order' \
 	--exclude='Module.symvers' --exclude='.tmp_versions/' \
-	--include='/Kbuild' --include='/fgraph/***' --include='/include/***' --include='/arch/***' --include='/kretprobe/***' \
+	--include='/Kbuild' --include='/fgraph/***' --include='/include/***' --include='/arch/***' --include='/kretprobe/***' --include='/tracer/***' \
 	--include='/scripts/***' --include='/tests/' --include='/tests/core/***' \
-	--include='/tests/kunit/***' --include='/tests/bench/***' --include='/tests/torture/***' --exclude='*' \
+	--include='/tests/kunit/***' --include='/tests/bench/***' --include='/tests/torture/***' --include='/tests/tracer/***' \
+	--include='/tests/demo/***' --exclude='*' \
 	"$top/" "$out/src/"
 # Let Kbuild's own .cmd/.o files survive the next rsync: they are excluded
 # above, and --delete leaves excluded files alone.
@@ -90,6 +91,8 @@ args+=(--file "$out/src/mfg_hold_test.ko" --file "$out/src/mfg_krp_hold_test.ko"
 args+=(--file "$out/src/mfg_krp_target.ko" --file "$out/src/mfg_krp_gone_test.ko")
 args+=(--file "$out/src/mfg_gone_target.ko" --file "$out/src/mfg_gone_test.ko")
 args+=(--file "$out/src/mfg_tail_test.ko")
+args+=(--file "$out/src/mfg_graph.ko" --file "$out/src/mfg_graph_target.ko")
+args+=(--file "$top/tests/tracer/graph-lib.sh")
 for scenario in "${scenarios[@]}"; do args+=(--scenario "$scenario"); done
 # On x86_64 the torture run gets a boot of its own on one host thread:
 # multi-threaded TCG has executed stale int3s at call sites ftrace had just

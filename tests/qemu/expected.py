@@ -22,6 +22,7 @@ INFO = [
     r"mfgraph: unloaded",
     r"mfgraph: gave \d+ frames of \d+ sleeping tasks back to their callers",
     r"mfgraph: loading out-of-tree module taints kernel\.",
+    r"mfg_graph: loading out-of-tree module taints kernel\.",
 ]
 
 MESSAGES = {
@@ -69,6 +70,25 @@ MESSAGES = {
     ("scenario", "torture.sh"): [
         r"mfgraph: set_filter: no function matches 'mfg_torture_target\S*'",
         r"mfgraph: set_filter: 'mfg_torture_target\S*' is not traceable \(.*\)",
+    ],
+    # mfg_graph's bad-input table: each bad write names its fault.
+    ("scenario", "graph-control.sh"): [
+        r"mfg_graph: instances: write 'add NAME' or 'remove NAME'",
+        r"mfg_graph: instances: a name is 1 to 31 of \[A-Za-z0-9_-\]",
+        r"mfg_graph: instances: 'a' exists",
+        r"mfg_graph: instances: no instance 'zz'",
+        r"mfg_graph: instances: all 8 instances are in use",
+        r"mfgraph: set_filter: no function matches 'mfg_no_such_fn'",
+        r"mfgraph: set_filter: 'mfg_register' is not traceable \(.*\)",
+        r"mfg_graph: a: functions: '\*' selects every function; it cannot take '!' excludes",
+        r"mfg_graph: functions: 'x{600}' is not a function name",
+        r"mfg_graph: graph_roots: 'mfgt_\*' is not a function name \(graph_roots takes names, not globs\)",
+        r"mfgraph: func_ip: no function matches 'mfg_no_such_fn'",
+        r"mfg_graph: a: max_depth: not a number",
+        r"mfg_graph: a: pids: '(abc|0)' is not a pid",
+        r"mfg_graph: a: pids: more than 32 pids",
+        r"mfg_graph: a: (retval|enable): write 0 or 1",
+        r"mfg_graph: a: functions: writes are limited to 4096 bytes",
     ],
     ("mfgraph_ftrace_hash", "mfg_hash_ops_corrupt"): [
         r"mfgraph: an ftrace filter hash does not read back \(kernel .*\): refusing it",

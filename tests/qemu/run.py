@@ -173,7 +173,7 @@ QEMU = {
 }
 
 
-MFG_MESSAGE = re.compile(r"(mfgraph|mfg_kretprobe): ")
+MFG_MESSAGE = re.compile(r"(mfgraph|mfg_kretprobe|mfg_graph): ")
 RAW_FRAME = re.compile(r"0x([0-9a-f]+)$")
 
 
@@ -515,6 +515,7 @@ def main():
     ap.add_argument("--memory", default="1G")
     ap.add_argument("--timeout", type=int, default=600)
     ap.add_argument("--append", default="", help="extra kernel command line")
+    ap.add_argument("--echo", help="print the console lines matching this regex as they come")
     ap.add_argument("--log", required=True)
     ap.add_argument("--results", help="JSON summary")
     args = ap.parse_args()
@@ -537,6 +538,7 @@ def main():
         "-kernel", args.kernel, "-initrd", initrd, "-append", cmdline.strip(),
     ] + os.environ.get("MFG_QEMU_ARGS", "").split()
     judge = Judge()
+    echo = re.compile(args.echo) if args.echo else None
     start = time.monotonic()
     os.makedirs(os.path.dirname(os.path.abspath(args.log)), exist_ok=True)
     with open(args.log, "w", errors="replace") as log:
@@ -548,6 +550,8 @@ def main():
         for line in proc.stdout:
             log.write(line)
             judge.feed(line)
+            if echo and echo.search(line):
+                print(TIME_PREFIX.sub("", line.rstrip("\r\n")), flush=True)
         proc.wait()
         timer.cancel()
     elapsed = time.monotonic() - start
