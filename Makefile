@@ -26,10 +26,19 @@ ARCH ?= $(shell uname -m | sed -e s/aarch64/arm64/)
 
 all: modules
 
+# Headers of another arch (Debian's arm64 headers on an amd64 machine, with
+# amd64's linux-kbuild: scripts/debian-kernel.sh): cross-compile, with the
+# compiler prefix the tree's .config implies unless CROSS_COMPILE is given.
+HOST_ARCH := $(shell uname -m | sed -e s/aarch64/arm64/)
+KDIR_ARCH = $(shell sed -n -e 's/^CONFIG_ARM64=y$$/arm64/p' -e 's/^CONFIG_X86_64=y$$/x86_64/p' \
+	$(KDIR)/.config 2>/dev/null)
+MFG_CROSS = $(if $(CROSS_COMPILE),,$(if $(filter-out $(HOST_ARCH),$(KDIR_ARCH)),\
+	CROSS_COMPILE=$(patsubst arm64,aarch64,$(KDIR_ARCH))-linux-gnu-))
+
 modules:
 	@test -d "$(KDIR)" || { echo "make: no kernel build tree at KDIR=$(KDIR)"; \
 		echo "make: set KDIR, or use 'make kernel' for a test kernel"; exit 1; }
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) $(MFG_CROSS) modules
 
 host-test:
 	cmake -S tests/host -B build/host -DCMAKE_BUILD_TYPE=Debug > /dev/null
@@ -85,9 +94,10 @@ bench:
 profile:
 	tests/bench/profile.sh
 
-# C only: checkpatch does not read C++. LINUX_VERSION_CODE in kcompat.h and
-# the plain __attribute__ in the kernel-header-free mfg_kernel.h are by design.
-MFG_C_SOURCES = fgraph/*.c fgraph/hook.h fgraph/kcompat.h fgraph/ftrace_hash.h fgraph/core.h fgraph/mfg_kernel.h \
+# C only: checkpatch does not read C++, nor the assembler wrappers.
+# LINUX_VERSION_CODE in fgraph/wrapper/ and the plain __attribute__ in the
+# kernel-header-free mfg_kernel.h are by design.
+MFG_C_SOURCES = fgraph/*.c fgraph/hook.h fgraph/kcompat.h $(filter-out %_asm.h,$(wildcard fgraph/wrapper/*.h)) fgraph/ftrace_hash.h fgraph/core.h fgraph/mfg_kernel.h \
 	include/*.h arch/*/mfg_arch.h tests/kunit/*.c tests/kunit/*.h \
 	kretprobe/*.c tests/bench/*.c tests/torture/*.c tests/torture/*.h
 lint:
