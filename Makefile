@@ -15,6 +15,11 @@
 #   make bench                the benchmark table (host, then one QEMU boot per arch)
 #   make profile              where one traced call's instructions go (x86_64, needs gdb)
 #   make lint                 checkpatch on the C glue (needs a cached kernel source)
+#   make install              modules_install into KDIR's kernel, the public
+#                             headers and Module.symvers for client modules
+#                             (PREFIX, default /usr/local; DESTDIR)
+#   make check-dkms           make, make install, a client module and dkms build
+#                             against Debian's 6.12 and 6.1 headers, both arches
 #   make clean
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -22,7 +27,8 @@ FLAVOUR ?= default
 CHECK_ARCHES ?= x86_64 arm64
 ARCH ?= $(shell uname -m | sed -e s/aarch64/arm64/)
 
-.PHONY: all modules clean host-test kernel qemu-test check lint bench profile torture
+.PHONY: all modules clean host-test kernel qemu-test check lint bench profile torture install \
+	check-dkms
 
 all: modules
 
@@ -39,6 +45,31 @@ modules:
 	@test -d "$(KDIR)" || { echo "make: no kernel build tree at KDIR=$(KDIR)"; \
 		echo "make: set KDIR, or use 'make kernel' for a test kernel"; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) $(MFG_CROSS) modules
+
+# Client modules build with -I$(PREFIX)/include/mfgraph and
+# KBUILD_EXTRA_SYMBOLS=$(PREFIX)/share/mfgraph/<kernelrelease>/Module.symvers
+# (README: "On your own machine").
+PREFIX ?= /usr/local
+# Debian's headers set the release in .kernelvariables (their
+# include/config/kernel.release says 6.1.192 for 6.1.0-57-amd64).
+KERNELRELEASE_OF_KDIR = $(or $(shell sed -n 's/^override KERNELRELEASE = //p' \
+	$(KDIR)/.kernelvariables 2>/dev/null),$(shell cat $(KDIR)/include/config/kernel.release))
+# A distribution's headers have neither its signing key (modules_install
+# would try to sign with it) nor System.map (kbuild then skips depmod).
+MFG_NO_SIGN = $(if $(wildcard $(KDIR)/certs/signing_key.pem),,CONFIG_MODULE_SIG_ALL=)
+install: modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) $(MFG_CROSS) $(MFG_NO_SIGN) INSTALL_MOD_DIR=updates \
+		$(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) modules_install
+	$(if $(DESTDIR),,depmod $(KERNELRELEASE_OF_KDIR))
+	install -d $(DESTDIR)$(PREFIX)/include/mfgraph
+	install -m 644 include/mfgraph.h include/mfgraph_abi.h include/mfg_kretprobe.h \
+		$(DESTDIR)$(PREFIX)/include/mfgraph/
+	install -D -m 644 Module.symvers \
+		$(DESTDIR)$(PREFIX)/share/mfgraph/$(KERNELRELEASE_OF_KDIR)/Module.symvers
+
+# Debian's headers are fetched into ~/.cache/mfgraph/debian (scripts/debian-kernel.sh).
+check-dkms:
+	scripts/check-dkms.sh $(DISTRO_TARGETS)
 
 host-test:
 	cmake -S tests/host -B build/host -DCMAKE_BUILD_TYPE=Debug > /dev/null
