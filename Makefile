@@ -20,6 +20,9 @@
 #                             (PREFIX, default /usr/local; DESTDIR)
 #   make check-dkms           make, make install, a client module and dkms build
 #                             against Debian's 6.12 and 6.1 headers, both arches
+#   make check-distro         Debian's own kernels under QEMU: DISTRO_KERNELS=
+#                             "x86_64/6.12 x86_64/6.1 arm64/6.12" by default
+#                             (x86_64/6.12/rt for PREEMPT_RT)
 #   make clean
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -28,7 +31,7 @@ CHECK_ARCHES ?= x86_64 arm64
 ARCH ?= $(shell uname -m | sed -e s/aarch64/arm64/)
 
 .PHONY: all modules clean host-test kernel qemu-test check lint bench profile torture install \
-	check-dkms
+	check-dkms check-distro
 
 all: modules
 
@@ -70,6 +73,15 @@ install: modules
 # Debian's headers are fetched into ~/.cache/mfgraph/debian (scripts/debian-kernel.sh).
 check-dkms:
 	scripts/check-dkms.sh $(DISTRO_TARGETS)
+
+DISTRO_KERNELS ?= x86_64/6.12 x86_64/6.1 arm64/6.12
+check-distro:
+	rm -f build/.distro-failed; mkdir -p build
+	for k in $(DISTRO_KERNELS); do \
+		tests/qemu/check-distro.sh $$(echo $$k | tr / ' ') || echo $$k >> build/.distro-failed; \
+	done
+	@if [ -e build/.distro-failed ]; then echo "check-distro failed: $$(cat build/.distro-failed)"; \
+		rm -f build/.distro-failed; exit 1; fi
 
 host-test:
 	cmake -S tests/host -B build/host -DCMAKE_BUILD_TYPE=Debug > /dev/null

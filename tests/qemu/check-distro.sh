@@ -1,0 +1,93 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run mfgraph on one of Debian's own kernels under QEMU.
+#
+#   check-distro.sh ARCH SERIES [FLAVOUR]     e.g. x86_64 6.12, x86_64 6.1 rt
+#
+# Fetches Debian's kernel image and its headers (scripts/debian-kernel.sh,
+# cached), builds mfgraph.ko and mfg_kretprobe.ko with 'make KDIR=<headers>'
+# exactly as a user would, builds the test modules that do not need KUnit
+# against the same headers, boots the image with the busybox initramfs
+# (tests/qemu/run.py), loads the modules and runs the scenario scripts and
+# the torture suite's short run (TORTURE_DURATION, default 2 s per
+# workload; 0 skips it). Debian's kernels have no KUnit (CONFIG_KUNIT is
+# off): the KUnit suites do not run here (see docs/testing.md).
+set -euo pipefail
+arch=${1:?usage: check-distro.sh ARCH SERIES [FLAVOUR]}
+series=${2:?usage: check-distro.sh ARCH SERIES [FLAVOUR]}
+flavour=${3:-}
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+log() { echo "check-distro: $*" >&2; }
+
+case $arch in
+x86_64) cross= ;;
+arm64) cross=aarch64-linux-gnu- ;;
+*) log "unknown ARCH '$arch'"; exit 1 ;;
+esac
+[ "$(uname -m)" != aarch64 ] || [ "$arch" != arm64 ] || cross=
+
+start=$SECONDS
+eval "$("$top/scripts/debian-kernel.sh" --image "$arch" "$series" $flavour)"
+log "$KERNELRELEASE: headers and image ready ($((SECONDS - start))s)"
+busybox=$("$here/busybox.sh" "$arch")
+label=debian-$KERNELRELEASE
+out=$top/build/$label
+
+mkdir -p "$out/src"
+rsync -a --delete --exclude='/build/' --exclude='/.git/' --exclude='*.o' --exclude='*.ko' \
+	--exclude='.*.cmd' --exclude='*.mod' --exclude='*.mod.c' --exclude='modules.order' \
+	--exclude='Module.symvers' --exclude='.tmp_versions/' \
+	--include='/Kbuild' --include='/Makefile' --include='/fgraph/***' --include='/include/***' \
+	--include='/arch/***' --include='/kretprobe/***' --include='/scripts/***' --include='/tests/' \
+	--include='/tests/core/***' --include='/tests/kunit/***' --include='/tests/bench/***' \
+	--include='/tests/torture/***' --exclude='*' \
+	"$top/" "$out/src/"
+
+# As a user would: make KDIR=<headers>, nothing else.
+start=$SECONDS
+make -C "$out/src" KDIR="$KDIR" 2>&1 | tee "$out/build.log" >&2
+[ "${PIPESTATUS[0]}" = 0 ] || { log "make KDIR=$KDIR failed"; exit 1; }
+# The test modules, on the same headers. The KUnit suites' modules cannot
+# link without KUnit: modpost only warns about them, and they are not loaded.
+make -C "$KDIR" M="$out/src" CROSS_COMPILE="$cross" MFG_TESTS=1 KBUILD_MODPOST_WARN=1 \
+	-j"$(nproc)" modules > "$out/build-tests.log" 2>&1 ||
+	{ cat "$out/build-tests.log" >&2; log "test modules failed to build"; exit 1; }
+log "$KERNELRELEASE: modules built ($((SECONDS - start))s)"
+
+args=(--arch "$arch" --kernel "$VMLINUZ" --busybox "$busybox" --label "$label"
+	--log "$out/console.log" --results "$top/build/results/$label.json")
+for prog in "$top"/tests/progs/*.c; do
+	name=$(basename "$prog" .c)
+	"${cross}gcc" -static -O2 -pthread -Wall -Werror -o "$out/$name" "$prog"
+	args+=(--file "$out/$name")
+done
+for m in mfg_hold_test mfg_krp_hold_test mfg_krp_target mfg_krp_gone_test mfg_gone_target \
+	mfg_gone_test mfg_tail_test; do
+	args+=(--file "$out/src/$m.ko")
+done
+for scenario in "$here"/scenarios/*.sh; do args+=(--scenario "$scenario"); done
+timeout=300
+torture_duration=${TORTURE_DURATION:-2}
+if [ "$torture_duration" != 0 ]; then
+	# Not exec: it filters on do_execveat_common, which Debian's -O2
+	# build does not have under that name (inlined or IPA-cloned).
+	workloads=${TORTURE_WORKLOADS:-fork krp ftrace module hotplug selftrace}
+	printf 'TORTURE_DURATION=%s\nTORTURE_WORKLOADS="%s"\n' "$torture_duration" "$workloads" \
+		> "$out/torture.conf"
+	args+=(--file "$out/torture.conf" --scenario "$here/../torture/torture.sh")
+	args+=(--file "$out/src/mfg_torture.ko" --file "$out/src/mfg_torture_target.ko")
+	timeout=$((timeout + $(echo $workloads | wc -w) * (torture_duration + 40)))
+fi
+[ "$arch" = x86_64 ] || timeout=$((timeout * 4))
+args+=(--timeout "${QEMU_TIMEOUT:-$timeout}")
+# Debian boots PREEMPT_DYNAMIC kernels voluntary. unload-under-return.sh
+# holds a task spinning in the return path's tail, where only a preemptible
+# kernel can leave one: under voluntary preemption it never yields, mfgraph
+# cannot unload (EAGAIN) and the watchdog reports a soft lockup. Boot
+# preempt=full (MFG_DISTRO_APPEND= for Debian's default).
+args+=(--append "${MFG_DISTRO_APPEND-preempt=full}")
+args+=(--module "$out/src/mfgraph.ko" --module "$out/src/mfg_kretprobe.ko")
+mkdir -p "$top/build/results"
+exec python3 "$here/run.py" "${args[@]}"
