@@ -69,7 +69,28 @@ done
 for m in "${test_mods[@]}"; do
 	case $m in mfg_torture*) ;; *) args+=(--file "$out/src/$m.ko") ;; esac
 done
-for scenario in "$here"/scenarios/*.sh; do args+=(--scenario "$scenario"); done
+# unload-under-return.sh holds a task spinning in the return path's tail,
+# where only a preemptible kernel can leave one (preempted there). Debian's
+# x86_64 kernels are PREEMPT_DYNAMIC, booted voluntary: boot them
+# preempt=full (under voluntary, the spinning task never yields, mfgraph
+# cannot unload (EAGAIN) and the watchdog reports a soft lockup). Its arm64
+# kernels are voluntary only: the scenario does not apply there.
+config=$KDIR/.config
+append=${MFG_DISTRO_APPEND-}
+preemptible=
+if grep -qx -e 'CONFIG_PREEMPT=y' -e 'CONFIG_PREEMPT_RT=y' "$config"; then
+	preemptible=1
+elif grep -qx 'CONFIG_PREEMPT_DYNAMIC=y' "$config" && [ -z "${MFG_DISTRO_APPEND+set}" ]; then
+	append=preempt=full
+	preemptible=1
+fi
+for scenario in "$here"/scenarios/*.sh; do
+	if [ "$(basename "$scenario")" = unload-under-return.sh ] && [ -z "$preemptible" ]; then
+		log "$KERNELRELEASE: not preemptible: skipping $(basename "$scenario")"
+		continue
+	fi
+	args+=(--scenario "$scenario")
+done
 timeout=300
 torture_duration=${TORTURE_DURATION:-2}
 if [ "$torture_duration" != 0 ]; then
@@ -84,12 +105,7 @@ if [ "$torture_duration" != 0 ]; then
 fi
 [ "$arch" = x86_64 ] || timeout=$((timeout * 4))
 args+=(--timeout "${QEMU_TIMEOUT:-$timeout}")
-# Debian boots PREEMPT_DYNAMIC kernels voluntary. unload-under-return.sh
-# holds a task spinning in the return path's tail, where only a preemptible
-# kernel can leave one: under voluntary preemption it never yields, mfgraph
-# cannot unload (EAGAIN) and the watchdog reports a soft lockup. Boot
-# preempt=full (MFG_DISTRO_APPEND= for Debian's default).
-args+=(--append "${MFG_DISTRO_APPEND-preempt=full}")
+[ -z "$append" ] || args+=(--append "$append")
 args+=(--module "$out/src/mfgraph.ko" --module "$out/src/mfg_kretprobe.ko")
 mkdir -p "$top/build/results"
 exec python3 "$here/run.py" "${args[@]}"
