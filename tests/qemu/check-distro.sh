@@ -106,6 +106,20 @@ fi
 [ "$arch" = x86_64 ] || timeout=$((timeout * 4))
 args+=(--timeout "${QEMU_TIMEOUT:-$timeout}")
 [ -z "$append" ] || args+=(--append "$append")
-args+=(--module "$out/src/mfgraph.ko" --module "$out/src/mfg_kretprobe.ko")
+# The KUnit suites, on mfg_kunit_shim.ko where the headers allow it
+# (Kbuild): the same suites as make check, judged the same way.
+if [ -f "$out/src/mfg_kunit_shim.ko" ]; then
+	for m in mfgraph mfg_kunit_shim mfg_module_test mfg_core_test mfg_hook_test mfg_kretprobe \
+		mfg_kretprobe_test mfg_unwind_test mfg_ftrace_hash_test; do
+		args+=(--module "$out/src/$m.ko")
+	done
+	for s in mfgraph_module mfgraph_core mfgraph_hook mfgraph_kretprobe mfgraph_unwind \
+		mfgraph_ftrace_hash; do
+		args+=(--suite "$s")
+	done
+else
+	log "$KERNELRELEASE: KUnit API too old for mfg_kunit_shim: no KUnit suites"
+	args+=(--module "$out/src/mfgraph.ko" --module "$out/src/mfg_kretprobe.ko")
+fi
 mkdir -p "$top/build/results"
 exec python3 "$here/run.py" "${args[@]}"
