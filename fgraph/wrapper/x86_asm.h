@@ -6,10 +6,17 @@
 #ifndef MFG_WRAPPER_X86_ASM_H
 #define MFG_WRAPPER_X86_ASM_H
 
-/* 6.4 renamed UNWIND_HINT_EMPTY (probed, fgraph/wrapper/probe.kbuild). */
+/*
+ * Before 6.4 (probed, fgraph/wrapper/probe.kbuild) there is no
+ * UNWIND_HINT_UNDEFINED. Its predecessor UNWIND_HINT_EMPTY also marks the
+ * end of the stack, which the ORC unwinder takes for a complete, reliable
+ * trace: livepatch would then miss the frames above the trampoline. An
+ * undefined stack pointer without the end mark makes the unwind an error,
+ * as UNWIND_HINT_UNDEFINED does.
+ */
 #ifndef MFG_HAVE_UNWIND_HINT_UNDEFINED
 .macro UNWIND_HINT_UNDEFINED
-	UNWIND_HINT_EMPTY
+	UNWIND_HINT type=UNWIND_HINT_TYPE_CALL sp_reg=ORC_REG_UNDEFINED end=0
 .endm
 #endif
 

@@ -19,6 +19,11 @@
 #define MFG_KUNIT_SHIM_RUNNER
 #include "kunit_shim.h"
 
+#ifdef MFG_HAVE_KUNIT_ACTIONS
+/* KUnit's own name for it (kunit_shim.h maps the name the other way before 6.5). */
+#define mfg_kunit_shim_add_action kunit_add_action_or_reset
+#endif
+
 struct mfg_shim_action {
 	struct list_head node;
 	kunit_action_t *fn;
@@ -110,50 +115,87 @@ static void mfg_shim_describe(const struct kunit_assert *assert, assert_format_t
 	}
 }
 
-void __kunit_do_failed_assertion(struct kunit *test, const struct kunit_loc *loc,
-				 enum kunit_assert_type type, const struct kunit_assert *assert,
-				 assert_format_t assert_format, const char *fmt, ...)
+static void mfg_shim_failed(struct kunit *test, const struct kunit_loc *loc,
+			    enum kunit_assert_type type, const struct kunit_assert *assert,
+			    assert_format_t assert_format, const char *fmt, va_list *args)
 {
 	kunit_set_failure(test);
 	pr_info("    # %s: %s FAILED at %s:%d\n", test->name,
 		type == KUNIT_ASSERTION ? "ASSERTION" : "EXPECTATION", loc->file, loc->line);
 	mfg_shim_describe(assert, assert_format);
 	if (fmt) {
-		struct va_format vaf;
-		va_list args;
+		struct va_format vaf = { .fmt = fmt, .va = args };
 
-		va_start(args, fmt);
-		vaf.fmt = fmt;
-		vaf.va = &args;
 		pr_info("    %pV\n", &vaf);
-		va_end(args);
 	}
 }
-EXPORT_SYMBOL_GPL(__kunit_do_failed_assertion);
 
 /* End the case: its thread stops here (KUnit's try-catch throw). */
-void __noreturn __kunit_abort(struct kunit *test)
+static void __noreturn mfg_shim_abort(void)
 {
 	if (current == mfg_shim_thread)
 		kthread_complete_and_exit(&mfg_shim_done, 0);
-	/* Another thread of the test: the failure is recorded; end it. */
-	kthread_exit(0);
+	/*
+	 * Another kthread of the test: the failure is recorded; end it
+	 * (kthread_exit() itself is not exported in 6.1).
+	 */
+	kthread_complete_and_exit(NULL, 0);
 }
-EXPORT_SYMBOL_GPL(__kunit_abort);
 
 void __noreturn kunit_try_catch_throw(struct kunit_try_catch *try_catch)
 {
-	__kunit_abort(container_of(try_catch, struct kunit, try_catch));
+	mfg_shim_abort();
 }
 EXPORT_SYMBOL_GPL(kunit_try_catch_throw);
 
-void kunit_log_append(struct string_stream *log, const char *fmt, ...)
+#ifdef MFG_HAVE_KUNIT_ACTIONS
+/* 6.5 on: reporting and aborting are two calls. */
+void __kunit_do_failed_assertion(struct kunit *test, const struct kunit_loc *loc,
+				 enum kunit_assert_type type, const struct kunit_assert *assert,
+				 assert_format_t assert_format, const char *fmt, ...)
 {
-	/* kunit_log() has printed the line already: there is no log to keep. */
+	va_list args;
+
+	va_start(args, fmt);
+	mfg_shim_failed(test, loc, type, assert, assert_format, fmt, &args);
+	va_end(args);
+}
+EXPORT_SYMBOL_GPL(__kunit_do_failed_assertion);
+
+void __noreturn __kunit_abort(struct kunit *test)
+{
+	mfg_shim_abort();
+}
+EXPORT_SYMBOL_GPL(__kunit_abort);
+#else
+/* Before: one call, which ends the case on a failed assertion. */
+void kunit_do_failed_assertion(struct kunit *test, const struct kunit_loc *loc,
+			       enum kunit_assert_type type, const struct kunit_assert *assert,
+			       assert_format_t assert_format, const char *fmt, ...)
+{
+	va_list args;
+
+	va_start(args, fmt);
+	mfg_shim_failed(test, loc, type, assert, assert_format, fmt, &args);
+	va_end(args);
+	if (type == KUNIT_ASSERTION)
+		mfg_shim_abort();
+}
+EXPORT_SYMBOL_GPL(kunit_do_failed_assertion);
+#endif
+
+/* kunit_log() has printed the line already: there is no log to keep. */
+#ifdef MFG_HAVE_KUNIT_ACTIONS
+void kunit_log_append(struct string_stream *log, const char *fmt, ...)
+#else
+void kunit_log_append(char *log, const char *fmt, ...)
+#endif
+{
 }
 EXPORT_SYMBOL_GPL(kunit_log_append);
 
-int kunit_add_action_or_reset(struct kunit *test, kunit_action_t *action, void *ctx)
+/* kunit_add_action_or_reset() (6.5 on; kunit_shim.h maps it here before). */
+int mfg_kunit_shim_add_action(struct kunit *test, kunit_action_t *action, void *ctx)
 {
 	struct mfg_shim_action *a = kmalloc(sizeof(*a), GFP_KERNEL);
 	unsigned long flags;
@@ -169,7 +211,7 @@ int kunit_add_action_or_reset(struct kunit *test, kunit_action_t *action, void *
 	spin_unlock_irqrestore(&test->lock, flags);
 	return 0;
 }
-EXPORT_SYMBOL_GPL(kunit_add_action_or_reset);
+EXPORT_SYMBOL_GPL(mfg_kunit_shim_add_action);
 
 static void mfg_shim_kfree(void *p)
 {

@@ -17,6 +17,20 @@
 
 int mfg_kunit_shim_run(struct kunit_suite * const *suites, int n, struct module *mod);
 
+/*
+ * Before 6.5 (MFG_HAVE_KUNIT_ACTIONS unset, Kbuild probes the headers)
+ * KUnit has no deferred actions and no KUNIT_CASE_SLOW: the shim provides
+ * them, so the suites need no version tests of their own.
+ */
+#ifndef MFG_HAVE_KUNIT_ACTIONS
+typedef void (kunit_action_t)(void *);
+int mfg_kunit_shim_add_action(struct kunit *test, kunit_action_t *action, void *ctx);
+#define kunit_add_action_or_reset mfg_kunit_shim_add_action
+#endif
+#ifndef KUNIT_CASE_SLOW
+#define KUNIT_CASE_SLOW(test_name) KUNIT_CASE(test_name)
+#endif
+
 /* The rest is for the suites' modules, not for the runner. */
 #ifndef MFG_KUNIT_SHIM_RUNNER
 
