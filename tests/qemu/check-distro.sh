@@ -7,12 +7,12 @@
 #
 # Fetches Debian's kernel image and its headers (scripts/debian-kernel.sh,
 # cached), builds mfgraph.ko and mfg_kretprobe.ko with 'make KDIR=<headers>'
-# exactly as a user would, builds the test modules that do not need KUnit
-# against the same headers, boots the image with the busybox initramfs
+# exactly as a user would, builds the test modules against the same
+# headers, boots the image with the busybox initramfs
 # (tests/qemu/run.py), loads the modules and runs the scenario scripts and
 # the torture suite's short run (TORTURE_DURATION, default 2 s per
 # workload; 0 skips it). Debian's kernels have no KUnit (CONFIG_KUNIT is
-# off): the KUnit suites do not run here (see docs/testing.md).
+# off): the KUnit suites run on mfg_kunit_shim.ko (tests/kunit/shim/).
 set -euo pipefail
 arch=${1:?usage: check-distro.sh ARCH SERIES [FLAVOUR]}
 series=${2:?usage: check-distro.sh ARCH SERIES [FLAVOUR]}
@@ -118,7 +118,7 @@ if [ -f "$out/src/mfg_kunit_shim.ko" ]; then
 		args+=(--suite "$s")
 	done
 else
-	log "$KERNELRELEASE: KUnit API too old for mfg_kunit_shim: no KUnit suites"
+	log "$KERNELRELEASE: no mfg_kunit_shim.ko: no KUnit suites"
 	args+=(--module "$out/src/mfgraph.ko" --module "$out/src/mfg_kretprobe.ko")
 fi
 mkdir -p "$top/build/results"
