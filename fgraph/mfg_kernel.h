@@ -39,6 +39,17 @@ unsigned int mfg_k_cpu(void);
 /* A state the engine cannot recover from: panic with @why. */
 void mfg_k_fatal(const char *why) __attribute__((noreturn));
 
+#if defined(__cplusplus) && defined(__KERNEL__)
+/*
+ * Where objtool checks each object alone (x86_64 without IBT, as Debian's
+ * 6.1), it cannot know that mfg_k_fatal(), in another object, never
+ * returns, and warns that its caller runs on into the next function.
+ * Follow the call with a trap the compiler keeps.
+ */
+void mfg_k_fatal_call(const char *why) __asm__("mfg_k_fatal");
+#define mfg_k_fatal(why) (mfg_k_fatal_call(why), __builtin_trap())
+#endif
+
 /* Log levels, the kernel's numbering. */
 enum mfg_k_level { MFG_K_ERR = 3, MFG_K_WARNING = 4, MFG_K_INFO = 6, MFG_K_DEBUG = 7 };
 

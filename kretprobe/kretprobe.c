@@ -38,7 +38,6 @@
 #include <linux/irq_work.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
-#include <linux/objpool.h>
 #include <linux/percpu.h>
 #include <linux/rculist.h>
 #include <linux/sched.h>
@@ -48,6 +47,11 @@
 
 #include <mfgraph.h>
 #include <mfg_kretprobe.h>
+
+/* Kernel API differences (kernel APIs only, nothing of the engine). */
+#include "../fgraph/wrapper/ftrace_regs.h"
+#include "../fgraph/wrapper/module.h"
+#include "../fgraph/wrapper/objpool.h"
 
 #define MFG_KRP_TAG_WORDS	GENMASK(7, 0)
 #define MFG_KRP_TAG_INLINE	BIT(8)
@@ -461,15 +465,18 @@ static bool mfg_krp_text_gone(unsigned long ip)
 	return false;
 }
 
-static void mfg_krp_text_went(const struct module *mod, enum mod_mem_type type)
+/* @which: 0 for @mod's core text, 1 for its init text (struct mfg_module_text). */
+static void mfg_krp_text_went(const struct module *mod, int which)
 {
 	struct mfg_krp_text *t = &mfg_krp_gone_text[mfg_krp_gone_next];
+	struct mfg_module_text text;
 
 	lockdep_assert_held(&mfg_krp_mutex);
-	if (!mod->mem[type].size)
+	mfg_module_text_of(&text, mod);
+	if (!text.size[which])
 		return;
-	t->start = (unsigned long)mod->mem[type].base;
-	t->end = t->start + mod->mem[type].size;
+	t->start = text.base[which];
+	t->end = t->start + text.size[which];
 	mfg_krp_gone_next = (mfg_krp_gone_next + 1) % MFG_KRP_GONE_TEXTS;
 }
 
@@ -481,13 +488,12 @@ static void mfg_krp_text_comes(const struct module *mod)
 	lockdep_assert_held(&mfg_krp_mutex);
 	for (i = 0; i < MFG_KRP_GONE_TEXTS; i++) {
 		struct mfg_krp_text *t = &mfg_krp_gone_text[i];
+		struct mfg_module_text gone = {
+			.base = { t->start }, .size = { t->end - t->start },
+		};
 
-		for_each_mod_mem_type(type) {
-			unsigned long base = (unsigned long)mod->mem[type].base;
-
-			if (t->start < base + mod->mem[type].size && base < t->end)
-				*t = (struct mfg_krp_text){};
-		}
+		if (mfg_module_text_overlaps(&gone, mod))
+			*t = (struct mfg_krp_text){};
 	}
 }
 
@@ -748,8 +754,8 @@ static int mfg_krp_module_callback(struct notifier_block *nb, unsigned long val,
 	mutex_lock(&mfg_krp_mutex);
 	/* Refuse new probes there from now on (see mfg_krp_gone_text). */
 	if (val == MODULE_STATE_GOING)
-		mfg_krp_text_went(mod, MOD_TEXT);
-	mfg_krp_text_went(mod, MOD_INIT_TEXT);
+		mfg_krp_text_went(mod, 0);
+	mfg_krp_text_went(mod, 1);
 	hash_for_each_safe(mfg_krp_funcs, bkt, tmp, f, node) {
 		if (!within_module_init(f->ip, mod) &&
 		    !(val == MODULE_STATE_GOING && within_module_core(f->ip, mod)))

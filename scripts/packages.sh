@@ -12,6 +12,7 @@ mfg_packages=(
 	gcc-aarch64-linux-gnu g++-aarch64-linux-gnu busybox-static
 	libc6-dev-arm64-cross	# static arm64 libc for tests/progs
 	libtraceevent-dev pkg-config	# tools/mfg-report
+	dkms			# make check-dkms: dkms build against Debian's headers
 )
 
 # Install the packages that are missing, and let apt fetch arm64 packages

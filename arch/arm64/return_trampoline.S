@@ -17,6 +17,7 @@
 #include <linux/linkage.h>
 #include <asm/asm-offsets.h>
 #include <asm/assembler.h>
+#include "../../fgraph/wrapper/arm64_asm.h"
 
 #define MFG_RECORD	FREGS_SIZE
 #define MFG_FRAME	(FREGS_SIZE + 16)

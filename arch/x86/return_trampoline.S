@@ -17,6 +17,7 @@
 #include <asm/ptrace.h>
 #include <asm/unwind_hints.h>
 #include <asm/nospec-branch.h>
+#include "../../fgraph/wrapper/x86_asm.h"
 
 	.code64
 	.section .text, "ax"
@@ -75,7 +76,5 @@ SYM_CODE_START_NOALIGN(mfg_return_trampoline)
 	int3
 .Lmfg_ret_via_stack:
 	addq	$8, %rsp
-	ALTERNATIVE __stringify(RET), \
-		    __stringify(ANNOTATE_UNRET_SAFE; ret; int3), \
-		    X86_FEATURE_CALL_DEPTH
+	MFG_RET_UNTRACKED
 SYM_CODE_END(mfg_return_trampoline)

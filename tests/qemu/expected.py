@@ -23,6 +23,8 @@ INFO = [
     r"mfgraph: gave \d+ frames of \d+ sleeping tasks back to their callers",
     r"mfgraph: loading out-of-tree module taints kernel\.",
     r"mfg_graph: loading out-of-tree module taints kernel\.",
+    # A distribution kernel (make check-distro) loading an unsigned module.
+    r"mfg\w*: module verification failed: signature and/or required key missing - tainting kernel",
 ]
 
 MESSAGES = {
