@@ -1028,10 +1028,13 @@ static void api_coexist_unregister(struct api_coexist *c, bool kernel, bool ours
  * recovers a kretprobe where it sees its trampoline, which mfgraph's hides,
  * and mfg_core_fix_trace() puts __kretprobe_trampoline into the trace.
  */
-#define API_KNOWN_TRACE_DEFECT							\
-	(IS_ENABLED(CONFIG_X86_64) ?						\
-	 "x86_64: a stack trace stops at mfgraph's trampoline when a rethook is swapped in over it" : \
-	 "arm64: a stack trace shows __kretprobe_trampoline for a call both mfgraph and a kretprobe hook")
+#ifdef CONFIG_X86_64
+#define API_KNOWN_TRACE_DEFECT \
+	"x86_64: a stack trace stops at mfgraph's trampoline under a rethook"
+#else
+#define API_KNOWN_TRACE_DEFECT \
+	"arm64: a stack trace shows __kretprobe_trampoline under mfgraph's"
+#endif
 
 /* Is @t wrong in the known way (see above)? */
 static bool api_known_trace_defect(const struct api_trace *t, bool foreign_on_top)

@@ -619,7 +619,7 @@ static int mfg_irq_entry(const struct mfg_entry *trace, struct mfg_ops *ops,
 		/* Long enough for the 200 us timer to land in here now and then. */
 		WRITE_ONCE(l->cb_depth, trace->depth);
 		WRITE_ONCE(l->in_cb, true);
-		udelay(20);
+		ndelay(20 * NSEC_PER_USEC);	/* preemption is off: no sleeping */
 		WRITE_ONCE(l->in_cb, false);
 	}
 	return want;
