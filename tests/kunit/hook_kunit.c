@@ -284,27 +284,50 @@ static void mfg_hook_nested_lifo(struct kunit *test)
 		KUNIT_EXPECT_EQ_MSG(test, mfg_log[i], want[i], "event %d", i);
 }
 
+static atomic_t mfg_overflow_missed;
+
+static void mfg_overflow_miss(unsigned long func, struct mfg_ops *ops)
+{
+	atomic_inc(&mfg_overflow_missed);
+}
+
 static void mfg_hook_overflow(struct kunit *test)
 {
 	unsigned long ip = (unsigned long)mfg_target_recurse;
 	struct mfg_probe *p = mfg_new_probe(test, &ip, 1);
+	struct mfg_stats before, after;
 	struct mfg_core_info info;
-	int depth, fit;
+	int depth, entries, missed;
 
 	mfg_get_core_info(&info);
 	depth = info.max_depth + 20;
-	fit = min(info.max_depth, info.stack_words / (info.header_words + 1));
+	p->ops.missfunc = mfg_overflow_miss;
+	atomic_set(&mfg_overflow_missed, 0);
 	mfg_register_probe(test, p);
+	mfg_get_stats(&before);
 	/*
-	 * Deeper than a shadow stack holds: the calls that do not fit run
-	 * untraced, and the program must still be right.
+	 * Deeper than a shadow stack holds (max_depth frames at most, as
+	 * documented): the calls that do not fit run untraced, each is
+	 * counted and reported to the user, and the program must still be
+	 * right.
 	 */
 	KUNIT_EXPECT_EQ(test, mfg_target_recurse(depth), depth + 1);
-	KUNIT_EXPECT_EQ(test, atomic_read(&p->entries), fit);
-	KUNIT_EXPECT_EQ(test, atomic_read(&p->returns), fit);
+	mfg_get_stats(&after);
+	entries = atomic_read(&p->entries);
+	missed = atomic_read(&mfg_overflow_missed);
+	kunit_info(test, "%d calls, max_depth %u: %d traced, %d missed\n", depth + 1,
+		   info.max_depth, entries, missed);
+	KUNIT_EXPECT_GT(test, entries, 0);
+	KUNIT_EXPECT_LE(test, entries, (int)info.max_depth);
+	KUNIT_EXPECT_EQ(test, entries + missed, depth + 1);
+	KUNIT_EXPECT_EQ(test, after.misses[MFG_MISS_OVERFLOW] - before.misses[MFG_MISS_OVERFLOW],
+			(unsigned long long)missed);
+	KUNIT_EXPECT_GE(test, after.deepest, (unsigned int)entries);
+	KUNIT_EXPECT_EQ(test, atomic_read(&p->returns), entries);
 	KUNIT_EXPECT_EQ(test, atomic_read(&p->data_bad), 0);
 	/* Afterwards everything is back to normal. */
 	KUNIT_EXPECT_EQ(test, mfg_target_recurse(3), 4);
+	KUNIT_EXPECT_EQ(test, atomic_read(&p->returns), entries + 4);
 }
 
 /* ------------------------------------------------------------ data */
@@ -602,6 +625,15 @@ struct mfg_irq_load {
 
 static struct mfg_irq_load *mfg_irq_now;
 
+/* Spin (preemption is off in a callback: no sleeping). */
+static void mfg_irq_dawdle(u64 ns)
+{
+	u64 until = local_clock() + ns;
+
+	while (local_clock() < until)
+		cpu_relax();
+}
+
 /* Entries in the timer interrupt are logged; the task's sometimes dawdle. */
 static int mfg_irq_entry(const struct mfg_entry *trace, struct mfg_ops *ops,
 			 struct ftrace_regs *fregs)
@@ -619,7 +651,7 @@ static int mfg_irq_entry(const struct mfg_entry *trace, struct mfg_ops *ops,
 		/* Long enough for the 200 us timer to land in here now and then. */
 		WRITE_ONCE(l->cb_depth, trace->depth);
 		WRITE_ONCE(l->in_cb, true);
-		ndelay(20 * NSEC_PER_USEC);	/* preemption is off: no sleeping */
+		mfg_irq_dawdle(20 * NSEC_PER_USEC);
 		WRITE_ONCE(l->in_cb, false);
 	}
 	return want;
