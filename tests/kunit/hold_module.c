@@ -8,7 +8,8 @@
  * meanwhile, so that mfgraph has a frame outstanding after its last user
  * left. Writing the parameter "filter" changes the filter of the registered
  * user: "=GLOB" replaces it, "+GLOB" adds to it, "-NAME" removes one
- * function, "0" empties it (the filter scenario).
+ * function, "0" empties it (the filter scenario); "registered" takes it
+ * off and puts it back (the fault injection scenario).
  */
 #include <linux/atomic.h>
 #include <linux/module.h>
@@ -96,6 +97,28 @@ static const struct kernel_param_ops mfg_hold_filter_ops = {
 
 module_param_cb(filter, &mfg_hold_filter_ops, NULL, 0200);
 MODULE_PARM_DESC(filter, "change the filter: =GLOB, +GLOB, -NAME or 0");
+
+/* "0" unregisters the user, "1" registers it again (the fault scenario). */
+static int mfg_hold_set_registered(const char *val, const struct kernel_param *kp)
+{
+	bool on;
+	int ret = kstrtobool(val, &on);
+
+	if (ret)
+		return ret;
+	if (!on) {
+		mfg_unregister(&mfg_hold_ops);
+		return 0;
+	}
+	return mfg_register(&mfg_hold_ops);
+}
+
+static const struct kernel_param_ops mfg_hold_registered_ops = {
+	.set = mfg_hold_set_registered,
+};
+
+module_param_cb(registered, &mfg_hold_registered_ops, NULL, 0200);
+MODULE_PARM_DESC(registered, "0: unregister the user, 1: register it again");
 
 static int __init mfg_hold_init(void)
 {

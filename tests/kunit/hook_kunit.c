@@ -723,15 +723,19 @@ static void mfg_hook_irq_nesting(struct kunit *test)
 	l->task = current;
 	WRITE_ONCE(mfg_irq_now, l);
 	mfg_register_probe(test, p);
-	hrtimer_init(&l->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+	/* The timer and this task on one CPU: its interrupts must land here. */
+	KUNIT_ASSERT_EQ(test, set_cpus_allowed_ptr(current, cpumask_of(raw_smp_processor_id())),
+			0);
+	hrtimer_init(&l->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_HARD);
 	l->timer.function = mfg_irq_tick;
-	hrtimer_start(&l->timer, ns_to_ktime(200 * NSEC_PER_USEC), HRTIMER_MODE_REL_HARD);
+	hrtimer_start(&l->timer, ns_to_ktime(200 * NSEC_PER_USEC), HRTIMER_MODE_REL_PINNED_HARD);
 	while (time_before(jiffies, end)) {
 		wrong += mfg_target_recurse(6) != 7;
 		loops++;
 	}
 	WRITE_ONCE(l->stop, true);
 	hrtimer_cancel(&l->timer);
+	set_cpus_allowed_ptr(current, cpu_possible_mask);
 	WRITE_ONCE(mfg_irq_now, NULL);
 	kunit_info(test, "%d thread calls, %d timer interrupts (%d inside an entry callback), %d returns\n",
 		   loops * 8, atomic_read(&l->calls), atomic_read(&l->inside),

@@ -41,6 +41,16 @@ cx_kernel_off() {
 	echo > $cx_tr/set_graph_function &&
 	echo > $cx_tr/trace
 }
+# Wait up to 10 s until $1's user has exactly one call in flight.
+cx_one_in_flight() {
+	i=0
+	while [ $i -lt 100 ]; do
+		[ $(($(cx_param $1 entries) - $(cx_param $1 returns))) = 1 ] && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
 # $cx_calls short sleeps, each of which must exit 0.
 cx_sleeps() {
 	i=0
@@ -51,7 +61,7 @@ step "insmod mfg_kretprobe (coexistence scenario)" insmod /mfg/mfg_kretprobe.ko
 step "function_graph, a kretprobe event${cx_fprobe:+ and an fprobe event} on hrtimer_nanosleep" \
 	cx_kernel_on
 # A call in flight under the kernel's tracers while mfgraph's users come.
-sleep 4 &
+sleep 10 &
 cx_long=$!
 sleep 0.5
 step "an mfgraph user on hrtimer_nanosleep" \
@@ -59,9 +69,10 @@ step "an mfgraph user on hrtimer_nanosleep" \
 step "an mfg_kretprobe on hrtimer_nanosleep" \
 	insmod /mfg/mfg_krp_hold_test.ko func=hrtimer_nanosleep
 # And one under all of them while the kernel's tracers go.
-sleep 3 &
+sleep 8 &
 cx_mid=$!
-sleep 0.5
+step "a call in flight for the mfgraph user" cx_one_in_flight mfg_hold_test
+step "and for the mfg_kretprobe" cx_one_in_flight mfg_krp_hold_test
 cx_e0=$(cx_param mfg_hold_test entries)
 cx_r0=$(cx_param mfg_hold_test returns)
 cx_ke0=$(cx_param mfg_krp_hold_test entries)
