@@ -130,6 +130,7 @@ void mfg_hook_stats(struct mfg_hook_stats *st)
 	}
 	mutex_unlock(&mfg_mutex);
 }
+EXPORT_SYMBOL_MFG_INTERNAL(mfg_hook_stats);	/* and for mfgraph's own tests */
 
 /*
  * For mfgraph's own tests: lift the stop of mfg_core_kill() once no user is

@@ -13,7 +13,7 @@
 #ifndef MFG_ARCH_ARM64_H
 #define MFG_ARCH_ARM64_H
 
-#include <linux/ftrace.h>
+#include "wrapper/ftrace_regs.h"
 
 /* The key is a frame pointer, not the return slot. */
 #define MFG_ARCH_KEY_IS_SLOT 0

@@ -22,6 +22,7 @@
 #include <linux/irqflags.h>
 #include <linux/sched.h>
 #include <linux/sched/task_stack.h>
+#include <asm/compiler.h>		/* ptrauth_kernel_pac_mask() up to 6.1 */
 #include <asm/pointer_auth.h>
 #include <asm/sysreg.h>
 

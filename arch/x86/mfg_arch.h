@@ -11,7 +11,7 @@
 #ifndef MFG_ARCH_X86_H
 #define MFG_ARCH_X86_H
 
-#include <linux/ftrace.h>
+#include "wrapper/ftrace_regs.h"
 
 /* The unwinder reads return slots by address: swapping them back works. */
 #define MFG_ARCH_KEY_IS_SLOT 1

@@ -17,6 +17,15 @@
  * The memory rows create @sleepers kthreads that sleep without ever
  * entering traced code, then measure free memory and slab around
  * registering one user, in mfgraph and in the kernel's fgraph.
+ *
+ * Fairness: the kernel's fgraph reads the clock at entry and at return of
+ * every call, so the "vs kernel" ratios are those of mfgraph users with
+ * MFG_OPS_FL_TIMESTAMPS; the rows without are what a user who opts out
+ * gets. The switching rows make two tasks take turns on one CPU between
+ * calls, so that each call pays the lookup of its task's stack instead of
+ * the per-CPU cache's hit. Every callback counts its calls: a row that
+ * could not register, or whose callbacks did not run for every call,
+ * fails the benchmark instead of printing a figure.
  */
 #include <linux/delay.h>
 #include <linux/fprobe.h>
@@ -48,6 +57,41 @@ module_param(sleepers, uint, 0444);
 MODULE_PARM_DESC(sleepers, "sleeping tasks for the memory rows (0: skip them)");
 
 #define MFG_BENCH_USERS 16
+
+/* Calls and returns each user's callbacks saw (index: user, or 0). */
+static unsigned long mfg_bench_entries[MFG_BENCH_USERS];
+static unsigned long mfg_bench_returns[MFG_BENCH_USERS];
+static bool mfg_bench_failed;
+
+static void mfg_bench_count_reset(void)
+{
+	memset(mfg_bench_entries, 0, sizeof(mfg_bench_entries));
+	memset(mfg_bench_returns, 0, sizeof(mfg_bench_returns));
+}
+
+/* A row's callbacks must have seen every call it made: else no figure. */
+static bool mfg_bench_check(const char *label, unsigned int users, unsigned long calls_made,
+			    bool returns)
+{
+	unsigned int i;
+
+	for (i = 0; i < users; i++) {
+		if (mfg_bench_entries[i] == calls_made &&
+		    mfg_bench_returns[i] == (returns ? calls_made : 0))
+			continue;
+		pr_err("mfg_bench: %s: user %u saw %lu entries and %lu returns of %lu calls\n",
+		       label, i, mfg_bench_entries[i], mfg_bench_returns[i], calls_made);
+		mfg_bench_failed = true;
+		return false;
+	}
+	return true;
+}
+
+static void mfg_bench_fail(const char *label, const char *why, int err)
+{
+	pr_err("mfg_bench: %s: %s (%d)\n", label, why, err);
+	mfg_bench_failed = true;
+}
 
 noinline int mfg_bench_target(int x);
 noinline int mfg_bench_target(int x)
@@ -133,12 +177,19 @@ static bool mfg_bench_wait_debugger(void)
 	return true;
 }
 
+/* How many calls of the target one mfg_bench_row() makes. */
+static unsigned long mfg_bench_row_calls(void)
+{
+	return profile ? 2 : 1 + (unsigned long)clamp(rounds, 1U, 16U) * calls;
+}
+
 /* Median over the rounds, in hundredths of a ns per call. */
 static u64 notrace mfg_bench_row(const char *label)
 {
 	u64 t[16];
 	unsigned int i, n = clamp(rounds, 1U, 16U);
 
+	mfg_bench_count_reset();
 	mfg_bench_target(0);	/* the first traced call may set things up */
 	if (profile) {
 		mfg_bench_profile_call(label);
@@ -152,12 +203,17 @@ static u64 notrace mfg_bench_row(const char *label)
 
 static u64 mfg_bench_base;
 
-/* "row | ns/call | net | ratio to @kernel_row (0: none)" */
-static void mfg_bench_print(const char *row, u64 v, u64 kernel_row)
+/* "row | ns/call | net of @base | ratio to @kernel_row (0: none)"; 0: failed */
+static void mfg_bench_print_from(const char *row, u64 v, u64 kernel_row, u64 base)
 {
-	s64 net = (s64)v - (s64)mfg_bench_base;
-	s64 knet = (s64)kernel_row - (s64)mfg_bench_base;
+	s64 net = (s64)v - (s64)base;
+	s64 knet = (s64)kernel_row - (s64)base;
 
+	if (!v) {
+		pr_err("mfg_bench: %s: no figure (the row failed)\n", row);
+		mfg_bench_failed = true;
+		return;
+	}
 	if (kernel_row && knet > 0)
 		pr_info("mfg_bench: | %-40s | %8llu.%02llu | %8lld.%02lld | %5lld.%02lld |\n", row,
 			v / 100, v % 100, net / 100, abs(net) % 100,
@@ -167,34 +223,140 @@ static void mfg_bench_print(const char *row, u64 v, u64 kernel_row)
 			v / 100, v % 100, net / 100, abs(net) % 100);
 }
 
+static void mfg_bench_print(const char *row, u64 v, u64 kernel_row)
+{
+	mfg_bench_print_from(row, v, kernel_row, mfg_bench_base);
+}
+
+/* ------------------------------------------------------------ switching tasks */
+
+/*
+ * Two kthreads on one CPU take turns: each call of the target follows a
+ * switch to the other task, so a traced call cannot find its task's stack
+ * in the per-CPU cache and pays the lookup.
+ */
+struct mfg_bench_pp {
+	struct completion go[2];
+	struct completion done;
+	unsigned int per_task;
+	atomic_t finished;
+};
+
+struct mfg_bench_pp_task {
+	struct mfg_bench_pp *pp;
+	int me;
+};
+
+static int mfg_bench_pp_fn(void *arg)
+{
+	struct mfg_bench_pp_task *t = arg;
+	struct mfg_bench_pp *pp = t->pp;
+	unsigned int i;
+
+	for (i = 0; i < pp->per_task; i++) {
+		wait_for_completion(&pp->go[t->me]);
+		mfg_bench_target(i);
+		complete(&pp->go[!t->me]);
+	}
+	if (atomic_inc_return(&pp->finished) == 2)
+		complete(&pp->done);
+	return 0;
+}
+
+/* One round: the time per call, in hundredths of a ns; 0 on failure. */
+static u64 mfg_bench_switching_once(struct mfg_bench_pp *pp)
+{
+	struct mfg_bench_pp_task tasks[2];
+	struct task_struct *t[2];
+	int cpu = raw_smp_processor_id(), i;
+	u64 t0, t1;
+
+	init_completion(&pp->go[0]);
+	init_completion(&pp->go[1]);
+	init_completion(&pp->done);
+	atomic_set(&pp->finished, 0);
+	for (i = 0; i < 2; i++) {
+		tasks[i] = (struct mfg_bench_pp_task){ .pp = pp, .me = i };
+		t[i] = kthread_create(mfg_bench_pp_fn, &tasks[i], "mfg_bench_pp/%d", i);
+		if (IS_ERR(t[i])) {
+			/* The other one, if any, waits for a turn that never comes. */
+			if (i) {
+				pp->per_task = 0;
+				wake_up_process(t[0]);
+				wait_for_completion(&pp->done);
+			}
+			return 0;
+		}
+		kthread_bind(t[i], cpu);
+	}
+	for (i = 0; i < 2; i++)
+		wake_up_process(t[i]);
+	t0 = ktime_get_mono_fast_ns();
+	complete(&pp->go[0]);
+	wait_for_completion(&pp->done);
+	t1 = ktime_get_mono_fast_ns();
+	return div_u64((t1 - t0) * 100, 2 * pp->per_task);
+}
+
+/* Median over the rounds; checks that the callbacks saw every call if @traced. */
+static u64 mfg_bench_switching(const char *label, bool traced)
+{
+	struct mfg_bench_pp pp = { .per_task = max(calls / 8, 1U) };
+	unsigned int i, n = profile ? 1 : clamp(rounds, 1U, 16U);
+	u64 t[16];
+
+	mfg_bench_count_reset();
+	for (i = 0; i < n; i++) {
+		t[i] = mfg_bench_switching_once(&pp);
+		if (!t[i]) {
+			mfg_bench_fail(label, "cannot start the switching tasks", -ENOMEM);
+			return 0;
+		}
+	}
+	if (traced && !mfg_bench_check(label, 1, 2UL * pp.per_task * n, true))
+		return 0;
+	sort(t, n, sizeof(t[0]), mfg_bench_cmp, NULL);
+	return t[n / 2];
+}
+
 /* ------------------------------------------------------------ mfgraph rows */
+
+static struct mfg_ops mfg_bench_ops[MFG_BENCH_USERS];
 
 static int mfg_bench_entry(const struct mfg_entry *trace, struct mfg_ops *ops,
 			   struct ftrace_regs *fregs)
 {
+	mfg_bench_entries[ops - mfg_bench_ops]++;
 	return 1;
 }
 
 static int mfg_bench_entry_reserve(const struct mfg_entry *trace, struct mfg_ops *ops,
 				   struct ftrace_regs *fregs)
 {
+	mfg_bench_entries[ops - mfg_bench_ops]++;
 	return !!mfg_reserve_data(4 * sizeof(long));
 }
 
 static void mfg_bench_return(const struct mfg_return *trace, struct mfg_ops *ops,
 			     struct ftrace_regs *fregs)
 {
+	mfg_bench_returns[ops - mfg_bench_ops]++;
 }
 
-static struct mfg_ops mfg_bench_ops[MFG_BENCH_USERS];
+static u64 mfg_bench_switching(const char *label, bool traced);
 
-/* @n users; @wanting of them trace the target, the others another function. */
+/*
+ * @n users; @wanting of them trace the target, the others another function.
+ * @flags: their MFG_OPS_FL_*; @switching: time two tasks taking turns.
+ */
 static u64 mfg_bench_users(const char *label, unsigned int n, unsigned int wanting,
-			   mfg_entry_fn entry, mfg_return_fn ret)
+			   mfg_entry_fn entry, mfg_return_fn ret, unsigned long flags,
+			   bool switching)
 {
 	unsigned long target = (unsigned long)mfg_bench_target;
 	unsigned long other = (unsigned long)mfg_bench_other;
 	unsigned int i, done = 0;
+	int err = 0;
 	u64 v = 0;
 
 	for (i = 0; i < n; i++) {
@@ -203,12 +365,19 @@ static u64 mfg_bench_users(const char *label, unsigned int n, unsigned int wanti
 		memset(ops, 0, sizeof(*ops));
 		ops->entryfunc = entry;
 		ops->retfunc = ret;
-		if (mfg_set_filter_ips(ops, i < wanting ? &target : &other, 1, false, true) ||
-		    mfg_register(ops))
+		ops->flags = flags;
+		err = mfg_set_filter_ips(ops, i < wanting ? &target : &other, 1, false, true);
+		if (!err)
+			err = mfg_register(ops);
+		if (err) {
+			mfg_bench_fail(label, "cannot register", err);
 			goto out;
+		}
 		done++;
 	}
-	v = mfg_bench_row(label);
+	v = switching ? mfg_bench_switching(label, true) : mfg_bench_row(label);
+	if (!switching && !mfg_bench_check(label, wanting, mfg_bench_row_calls(), ret))
+		v = 0;
 out:
 	for (i = 0; i < n; i++) {
 		if (i < done)
@@ -219,64 +388,89 @@ out:
 }
 
 static void mfg_bench_users_row(const char *label, unsigned int n, unsigned int wanting,
-				mfg_entry_fn entry, mfg_return_fn ret, u64 kernel_row)
+				mfg_entry_fn entry, mfg_return_fn ret, unsigned long flags,
+				u64 kernel_row)
 {
-	mfg_bench_print(label, mfg_bench_users(label, n, wanting, entry, ret), kernel_row);
+	mfg_bench_print(label, mfg_bench_users(label, n, wanting, entry, ret, flags, false),
+			kernel_row);
 }
 
 /* ------------------------------------------------------------ kernel rows */
 
-static int mfg_bench_krp_handler(struct mfg_kretprobe_instance *ri, struct pt_regs *regs)
+static int mfg_bench_krp_entry(struct mfg_kretprobe_instance *ri, struct pt_regs *regs)
 {
+	mfg_bench_entries[0]++;
 	return 0;
 }
 
-static int mfg_bench_kernel_krp_handler(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int mfg_bench_krp_return(struct mfg_kretprobe_instance *ri, struct pt_regs *regs)
 {
+	mfg_bench_returns[0]++;
+	return 0;
+}
+
+static int mfg_bench_kernel_krp_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	mfg_bench_entries[0]++;
+	return 0;
+}
+
+static int mfg_bench_kernel_krp_return(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	mfg_bench_returns[0]++;
 	return 0;
 }
 
 static u64 mfg_bench_mfg_kretprobe(const char *label)
 {
 	struct mfg_kretprobe rp = {
-		.addr = mfg_bench_target, .handler = mfg_bench_krp_handler,
-		.entry_handler = mfg_bench_krp_handler,
+		.addr = mfg_bench_target, .handler = mfg_bench_krp_return,
+		.entry_handler = mfg_bench_krp_entry,
 	};
+	int err = mfg_register_kretprobe(&rp);
 	u64 v;
 
-	if (mfg_register_kretprobe(&rp))
+	if (err) {
+		mfg_bench_fail(label, "cannot register", err);
 		return 0;
+	}
 	v = mfg_bench_row(label);
 	mfg_unregister_kretprobe(&rp);
-	return v;
+	return mfg_bench_check(label, 1, mfg_bench_row_calls(), true) ? v : 0;
 }
 
 static u64 mfg_bench_kernel_kretprobe(const char *label)
 {
 	struct kretprobe rp = {
 		.kp.addr = (kprobe_opcode_t *)mfg_bench_target,
-		.handler = mfg_bench_kernel_krp_handler,
-		.entry_handler = mfg_bench_kernel_krp_handler,
+		.handler = mfg_bench_kernel_krp_return,
+		.entry_handler = mfg_bench_kernel_krp_entry,
 	};
+	int err = register_kretprobe(&rp);
 	u64 v;
 
-	if (register_kretprobe(&rp))
+	if (err) {
+		mfg_bench_fail(label, "cannot register", err);
 		return 0;
+	}
 	v = mfg_bench_row(label);
 	unregister_kretprobe(&rp);
-	return v;
+	/* One task, interrupts off: the kernel's instances never run out here. */
+	return mfg_bench_check(label, 1, mfg_bench_row_calls(), true) ? v : 0;
 }
 
 #ifdef CONFIG_FPROBE
 static int mfg_bench_fprobe_entry(struct fprobe *fp, unsigned long entry_ip,
 				  unsigned long ret_ip, struct pt_regs *regs, void *data)
 {
+	mfg_bench_entries[0]++;
 	return 0;
 }
 
 static void mfg_bench_fprobe_exit(struct fprobe *fp, unsigned long entry_ip,
 				  unsigned long ret_ip, struct pt_regs *regs, void *data)
 {
+	mfg_bench_returns[0]++;
 }
 
 static u64 mfg_bench_fprobe(const char *label)
@@ -284,14 +478,20 @@ static u64 mfg_bench_fprobe(const char *label)
 	unsigned long ip = (unsigned long)mfg_bench_target;
 	struct fprobe *fp = kzalloc(sizeof(*fp), GFP_KERNEL);
 	u64 v = 0;
+	int err;
 
 	if (!fp)
 		return 0;
 	fp->entry_handler = mfg_bench_fprobe_entry;
 	fp->exit_handler = mfg_bench_fprobe_exit;
-	if (!register_fprobe_ips(fp, &ip, 1)) {
+	err = register_fprobe_ips(fp, &ip, 1);
+	if (!err) {
 		v = mfg_bench_row(label);
 		unregister_fprobe(fp);
+		if (!mfg_bench_check(label, 1, mfg_bench_row_calls(), true))
+			v = 0;
+	} else {
+		mfg_bench_fail(label, "cannot register", err);
 	}
 	kfree(fp);
 	return v;
@@ -306,6 +506,7 @@ static u64 mfg_bench_fprobe(const char *label)
 static void notrace mfg_bench_ftrace_func(unsigned long ip, unsigned long parent_ip,
 					  struct ftrace_ops *op, struct ftrace_regs *fregs)
 {
+	mfg_bench_entries[0]++;
 }
 
 static u64 mfg_bench_ftrace_ops(const char *label)
@@ -313,15 +514,23 @@ static u64 mfg_bench_ftrace_ops(const char *label)
 	struct ftrace_ops *ops = kzalloc(sizeof(*ops), GFP_KERNEL);
 	unsigned long ip = (unsigned long)mfg_bench_target;
 	u64 v = 0;
+	int err;
 
 	if (!ops)
 		return 0;
 	ops->func = mfg_bench_ftrace_func;
 	/* The bare floor: an empty callback needs no recursion guard. */
 	ops->flags = 0;
-	if (!ftrace_set_filter_ips(ops, &ip, 1, 0, 1) && !register_ftrace_function(ops)) {
+	err = ftrace_set_filter_ips(ops, &ip, 1, 0, 1);
+	if (!err)
+		err = register_ftrace_function(ops);
+	if (!err) {
 		v = mfg_bench_row(label);
 		unregister_ftrace_function(ops);
+		if (!mfg_bench_check(label, 1, mfg_bench_row_calls(), false))
+			v = 0;
+	} else {
+		mfg_bench_fail(label, "cannot register", err);
 	}
 	ftrace_free_filter(ops);
 	kfree(ops);
@@ -349,21 +558,24 @@ static unsigned long mfg_bench_lookup(const char *name)
 	return lookup(name);
 }
 
+static struct fgraph_ops mfg_bench_gops[MFG_BENCH_USERS];
+
 static int mfg_bench_graph_entry(struct ftrace_graph_ent *trace, struct fgraph_ops *gops)
 {
+	mfg_bench_entries[gops - mfg_bench_gops]++;
 	return 1;
 }
 
 static void mfg_bench_graph_return(struct ftrace_graph_ret *trace, struct fgraph_ops *gops)
 {
+	mfg_bench_returns[gops - mfg_bench_gops]++;
 }
 
-static struct fgraph_ops mfg_bench_gops[MFG_BENCH_USERS];
-
-static u64 mfg_bench_fgraph(const char *label, unsigned int n)
+static u64 mfg_bench_fgraph(const char *label, unsigned int n, bool switching)
 {
 	unsigned long ip = (unsigned long)mfg_bench_target;
 	unsigned int i, done = 0;
+	int err;
 	u64 v = 0;
 
 	if (!mfg_bench_register_graph)
@@ -374,11 +586,18 @@ static u64 mfg_bench_fgraph(const char *label, unsigned int n)
 		memset(g, 0, sizeof(*g));
 		g->entryfunc = mfg_bench_graph_entry;
 		g->retfunc = mfg_bench_graph_return;
-		if (ftrace_set_filter_ips(&g->ops, &ip, 1, 0, 1) || mfg_bench_register_graph(g))
+		err = ftrace_set_filter_ips(&g->ops, &ip, 1, 0, 1);
+		if (!err)
+			err = mfg_bench_register_graph(g);
+		if (err) {
+			mfg_bench_fail(label, "cannot register", err);
 			goto out;
+		}
 		done++;
 	}
-	v = mfg_bench_row(label);
+	v = switching ? mfg_bench_switching(label, true) : mfg_bench_row(label);
+	if (!switching && !mfg_bench_check(label, n, mfg_bench_row_calls(), true))
+		v = 0;
 out:
 	for (i = 0; i < n; i++) {
 		if (i < done)
@@ -429,7 +648,8 @@ static void mfg_bench_memory(void)
 	struct mfg_bench_mem before, registered, unregistered;
 	struct mfg_stats held[3];
 	unsigned long ip = (unsigned long)mfg_bench_target;
-	struct mfg_ops ops = { .entryfunc = mfg_bench_entry, .retfunc = mfg_bench_return };
+	/* One of mfg_bench_ops[]: the callbacks count by their index there. */
+	struct mfg_ops *ops = &mfg_bench_ops[0];
 	unsigned int i, n = 0;
 
 	tasks = kvcalloc(sleepers, sizeof(*tasks), GFP_KERNEL);
@@ -443,13 +663,16 @@ static void mfg_bench_memory(void)
 	}
 	pr_info("mfg_bench: memory with %u sleeping tasks (free memory used, slab grown)\n", n);
 
+	memset(ops, 0, sizeof(*ops));
+	ops->entryfunc = mfg_bench_entry;
+	ops->retfunc = mfg_bench_return;
 	mfg_bench_mem_now(&before);
 	mfg_get_stats(&held[0]);
-	if (!mfg_set_filter_ips(&ops, &ip, 1, false, true) && !mfg_register(&ops)) {
+	if (!mfg_set_filter_ips(ops, &ip, 1, false, true) && !mfg_register(ops)) {
 		mfg_bench_target(1);
 		mfg_bench_mem_now(&registered);
 		mfg_get_stats(&held[1]);
-		mfg_unregister(&ops);
+		mfg_unregister(ops);
 		mfg_bench_mem_now(&unregistered);
 		mfg_get_stats(&held[2]);
 		mfg_bench_mem_print("mfgraph: register one user", &before, &registered);
@@ -462,7 +685,7 @@ static void mfg_bench_memory(void)
 			"mfgraph: bytes held after unregistering", held[2].bytes_held,
 			held[2].stacks_in_use);
 	}
-	mfg_free_filter(&ops);
+	mfg_free_filter(ops);
 
 	if (mfg_bench_register_graph) {
 		struct fgraph_ops *g = &mfg_bench_gops[0];
@@ -498,8 +721,9 @@ static int __init mfg_bench_init(void)
 {
 	mfg_entry_fn e = mfg_bench_entry;
 	mfg_return_fn r = mfg_bench_return;
+	const unsigned long ts = MFG_OPS_FL_TIMESTAMPS;
 	const char *label;
-	u64 k1, k2, k4, k16, krp;
+	u64 k1, k2, k4, k16, krp, sw_base, ksw;
 
 	if (!calls)
 		return -EINVAL;
@@ -515,22 +739,44 @@ static int __init mfg_bench_init(void)
 	}
 
 	mfg_bench_base = mfg_bench_row("untraced");
-	k1 = mfg_bench_fgraph("kernel fgraph, 1 user", 1);
-	k2 = mfg_bench_fgraph("kernel fgraph, 2 users", 2);
-	k4 = mfg_bench_fgraph("kernel fgraph, 4 users", 4);
-	k16 = mfg_bench_fgraph("kernel fgraph, 16 users", 16);
+	k1 = mfg_bench_fgraph("kernel fgraph, 1 user", 1, false);
+	k2 = mfg_bench_fgraph("kernel fgraph, 2 users", 2, false);
+	k4 = mfg_bench_fgraph("kernel fgraph, 4 users", 4, false);
+	k16 = mfg_bench_fgraph("kernel fgraph, 16 users", 16, false);
 	krp = mfg_bench_kernel_kretprobe("kernel kretprobe, empty handlers");
+	sw_base = mfg_bench_switching("2 tasks switching, untraced", false);
+	ksw = mfg_bench_fgraph("kernel fgraph, 1 user, 2 tasks switching", 1, true);
 
 	pr_info("mfg_bench: | %-40s | %11s | %11s | %5s |\n", "row", "ns/call", "net", "ratio");
 	mfg_bench_print("untraced", mfg_bench_base, 0);
-	mfg_bench_users_row("mfgraph, 1 user", 1, 1, e, r, k1);
-	mfg_bench_users_row("mfgraph, 2 users", 2, 2, e, r, k2);
-	mfg_bench_users_row("mfgraph, 4 users", 4, 4, e, r, k4);
-	mfg_bench_users_row("mfgraph, 16 users", 16, 16, e, r, k16);
-	mfg_bench_users_row("mfgraph, 16 users, 1 wanting", 16, 1, e, r, k1);
-	mfg_bench_users_row("mfgraph, entry-only user", 1, 1, e, NULL, 0);
+	/*
+	 * The kernel's fgraph reads the clock at entry and return: the ratios
+	 * are those of users that want the times too.
+	 */
+	mfg_bench_users_row("mfgraph, 1 user, timestamps", 1, 1, e, r, ts, k1);
+	mfg_bench_users_row("mfgraph, 2 users, timestamps", 2, 2, e, r, ts, k2);
+	mfg_bench_users_row("mfgraph, 4 users, timestamps", 4, 4, e, r, ts, k4);
+	mfg_bench_users_row("mfgraph, 16 users, timestamps", 16, 16, e, r, ts, k16);
+	mfg_bench_users_row("mfgraph, 16 users, 1 wanting, timestamps", 16, 1, e, r, ts, k1);
+	mfg_bench_users_row("mfgraph, 1 user reserving 4 words, ts", 1, 1,
+			    mfg_bench_entry_reserve, r, ts, k1);
+	/* What a user that opts out of the times gets: no kernel counterpart. */
+	mfg_bench_users_row("mfgraph, 1 user", 1, 1, e, r, 0, 0);
+	mfg_bench_users_row("mfgraph, 2 users", 2, 2, e, r, 0, 0);
+	mfg_bench_users_row("mfgraph, 4 users", 4, 4, e, r, 0, 0);
+	mfg_bench_users_row("mfgraph, 16 users", 16, 16, e, r, 0, 0);
+	mfg_bench_users_row("mfgraph, 16 users, 1 wanting", 16, 1, e, r, 0, 0);
+	mfg_bench_users_row("mfgraph, entry-only user", 1, 1, e, NULL, 0, 0);
 	mfg_bench_users_row("mfgraph, 1 user reserving 4 words", 1, 1, mfg_bench_entry_reserve, r,
-			    k1);
+			    0, 0);
+	/* Each call after a switch: the task's stack is looked up, not cached. */
+	mfg_bench_print_from("2 tasks switching, untraced", sw_base, 0, sw_base);
+	label = "mfgraph, 1 user, ts, 2 tasks switching";
+	mfg_bench_print_from(label, mfg_bench_users(label, 1, 1, e, r, ts, true), ksw, sw_base);
+	label = "mfgraph, 1 user, 2 tasks switching";
+	mfg_bench_print_from(label, mfg_bench_users(label, 1, 1, e, r, 0, true), 0, sw_base);
+	if (mfg_bench_register_graph)
+		mfg_bench_print_from("kernel fgraph, 1 user, 2 tasks switching", ksw, 0, sw_base);
 	label = "mfg_kretprobe, empty handlers";
 	mfg_bench_print(label, mfg_bench_mfg_kretprobe(label), krp);
 	mfg_bench_print("kernel kretprobe, empty handlers", krp, 0);
@@ -549,6 +795,10 @@ static int __init mfg_bench_init(void)
 		mfg_bench_mark("");	/* the debugger's cue to detach */
 	else if (sleepers)
 		mfg_bench_memory();
+	if (mfg_bench_failed) {
+		pr_err("mfg_bench: FAILED: a row could not register or missed calls (above)\n");
+		return -EIO;
+	}
 	pr_info("mfg_bench: done\n");
 	return 0;
 }

@@ -112,12 +112,17 @@ void overflow_at_exact_capacity(mfg_check &c)
 	Zeroed<SmallStack> st;
 	if (!expect(c, st.ok(), "allocated a stack"))
 		return;
-	// Minimal frames: the limit is whichever of depth or words runs out first.
-	const u32 fit = ktl::min<u32>(SmallStack::kMaxDepth, SmallStack::kWords / kMinFrameWords);
+	// Minimal frames (a header and one index word each) until refused; the
+	// refusal must come from a documented limit: kMaxDepth frames, or too
+	// few words left for one more. Bounded: a wrong limit fails, not hangs.
 	u32 pushed = 0;
-	while (push_one(*st, pushed, 0, 1))
+	while (pushed <= SmallStack::kMaxDepth && push_one(*st, pushed, 0, 1))
 		++pushed;
-	expect(c, pushed == fit, "exactly capacity minimal frames fit");
+	const u32 fit = pushed;
+	expect(c, pushed <= SmallStack::kMaxDepth, "never more than kMaxDepth frames");
+	expect(c, st->top() == pushed * kMinFrameWords, "each minimal frame took its words");
+	expect(c, pushed == SmallStack::kMaxDepth || SmallStack::kWords - st->top() < kMinFrameWords,
+	       "refused only at a limit");
 	expect(c, st->overflows() == 1, "the refused frame is counted");
 	const u32 top = st->top();
 	expect(c, !push_one(*st, 99, 0, 1), "still refused");
@@ -134,8 +139,9 @@ void overflow_at_exact_capacity(mfg_check &c)
 	const u32 room = SmallStack::kWords - kHeaderWords - 1;
 	const u32 big = ktl::min<u32>(room, MFG_MAX_DATA_WORDS);
 	u32 frames = 0;
-	while (st->top() + kHeaderWords + 1 + big <= SmallStack::kWords)
-		expect(c, push_one(*st, frames++, 1, 1, big, 7), "full-data frame fits");
+	while (st->top() + kHeaderWords + 1 + big <= SmallStack::kWords && frames < SmallStack::kMaxDepth)
+		if (!expect(c, push_one(*st, frames++, 1, 1, big, 7), "full-data frame fits"))
+			break;
 	const u32 left = SmallStack::kWords - st->top();
 	if (left >= kMinFrameWords) {
 		expect(c, push_one(*st, 500, 1, 1, left - kMinFrameWords, 1), "the last words fit exactly");

@@ -62,7 +62,11 @@ template <typename S>
 void random_push(S &st, std::vector<ModelFrame> &model, std::mt19937_64 &rng, bool nest, u32 &refusals)
 {
 	ModelFrame mf{{rng(), rng() | 1, rng(), rng()}, {}};
+	// The documented limits: at most kMaxDepth frames, each at least a
+	// header and one index word, within kWords.
+	const bool frame_fits = st.depth() < S::kMaxDepth && st.top() + mfg::kHeaderWords + 1 <= S::kWords;
 	typename S::Builder b(st, mf.h);
+	EXPECT_EQ(b.ok(), frame_fits) << "depth " << st.depth() << " top " << st.top();
 	if (!b.ok()) {
 		++refusals;
 		return;
@@ -73,14 +77,16 @@ void random_push(S &st, std::vector<ModelFrame> &model, std::mt19937_64 &rng, bo
 		if (u == nest_at) {
 			std::vector<ModelFrame> inner_model = model;
 			inner_model.push_back(mf); // placeholder depth for the frame being built
-			u32 dummy = 0;
-			random_push(st, inner_model, rng, false, dummy);
+			random_push(st, inner_model, rng, false, refusals);
 			if (inner_model.size() > model.size() + 1)
 				st.pop();
 		}
 		const u32 slot = rng() % MFG_MAX_USERS;
 		const u64 gen = rng() & mfg::IndexEntry::Generation::kMax;
-		if (!b.open_entry(slot, gen)) {
+		const bool entry_fits = st.top() + 1 <= S::kWords;
+		const bool opened = b.open_entry(slot, gen);
+		EXPECT_EQ(opened, entry_fits);
+		if (!opened) {
 			++refusals;
 			continue;
 		}
@@ -88,7 +94,10 @@ void random_push(S &st, std::vector<ModelFrame> &model, std::mt19937_64 &rng, bo
 		const u32 reservations = rng() % 3;
 		for (u32 r = 0; r < reservations; r++) {
 			const u32 words = rng() % 12;
+			const bool data_fits = words && me.data.size() + words <= MFG_MAX_DATA_WORDS &&
+					       st.top() + words <= S::kWords;
 			u64 *p = st.reserve_data(words);
+			EXPECT_EQ(p != nullptr, data_fits) << words << " words at " << st.top();
 			if (!p)
 				continue;
 			for (u32 w = 0; w < words; w++) {
@@ -107,7 +116,20 @@ void random_push(S &st, std::vector<ModelFrame> &model, std::mt19937_64 &rng, bo
 		EXPECT_TRUE(mf.entries.empty());
 }
 
-template <typename S> void run_model(u64 seed, int steps)
+// The words @model's frames take: a header each, an index word and the data per entry.
+u32 model_words(const std::vector<ModelFrame> &model)
+{
+	u32 n = 0;
+	for (const ModelFrame &f : model) {
+		n += mfg::kHeaderWords;
+		for (const ModelEntry &e : f.entries)
+			n += 1 + e.data.size();
+	}
+	return n;
+}
+
+// Adds the refusals (frames and entries the stack had no room for) to @total.
+template <typename S> void run_model(u64 seed, int steps, u32 *total)
 {
 	auto mem = std::unique_ptr<S, void (*)(void *)>(static_cast<S *>(mfg_k_zalloc(sizeof(S))), mfg_k_free);
 	S &st = *mem;
@@ -122,22 +144,38 @@ template <typename S> void run_model(u64 seed, int steps)
 			model.pop_back();
 		}
 		ASSERT_NO_FATAL_FAILURE(expect_matches(st, model)) << "seed " << seed << " step " << i;
+		EXPECT_EQ(st.top(), model_words(model)) << "seed " << seed << " step " << i;
 		ASSERT_LE(st.top(), S::kWords);
 		ASSERT_EQ(st.builder(), nullptr);
 	}
 	EXPECT_GT(st.deepest(), 3u);
+	// Every refusal was counted, and only refusals.
+	EXPECT_EQ(st.overflows(), refusals) << "seed " << seed;
+	*total += refusals;
 }
 
 TEST(ShadowStackModel, RandomPushPopPageSized)
 {
-	for (u64 seed = 1; seed <= 20; seed++)
-		run_model<mfg::ShadowStack<>>(seed, 3000);
+	u32 refusals = 0;
+
+	for (u64 seed = 1; seed <= 20; seed++) {
+		run_model<mfg::ShadowStack<>>(seed, 3000, &refusals);
+		if (HasFatalFailure())
+			return;
+	}
 }
 
 TEST(ShadowStackModel, RandomPushPopSmallStackOverflows)
 {
-	for (u64 seed = 100; seed <= 120; seed++)
-		run_model<mfg::ShadowStack<320>>(seed, 3000);
+	u32 refusals = 0;
+
+	for (u64 seed = 100; seed <= 120; seed++) {
+		run_model<mfg::ShadowStack<320>>(seed, 3000, &refusals);
+		if (HasFatalFailure())
+			return;
+	}
+	// The point of the small stack: it did overflow, many times.
+	EXPECT_GT(refusals, 100u);
 }
 
 TEST(ShadowStackLayout, ZeroedPageIsEmptyAndFits)

@@ -6,7 +6,10 @@
  * counts of entries and returns read back as the parameters "entries" and
  * "returns". The unload scenario keeps a task asleep inside the function
  * meanwhile, so that mfgraph has a frame outstanding after its last user
- * left.
+ * left. Writing the parameter "filter" changes the filter of the registered
+ * user: "=GLOB" replaces it, "+GLOB" adds to it, "-NAME" removes one
+ * function, "0" empties it (the filter scenario); "registered" takes it
+ * off and puts it back (the fault injection scenario).
  */
 #include <linux/atomic.h>
 #include <linux/module.h>
@@ -19,6 +22,10 @@
 static char *func = "hrtimer_nanosleep";
 module_param(func, charp, 0444);
 MODULE_PARM_DESC(func, "the functions to trace: globs separated by commas");
+
+static bool entry_only;
+module_param(entry_only, bool, 0444);
+MODULE_PARM_DESC(entry_only, "register without a return callback (no frames)");
 
 static atomic_t mfg_hold_entries;
 static atomic_t mfg_hold_returns;
@@ -55,6 +62,64 @@ static struct mfg_ops mfg_hold_ops = {
 	.retfunc = mfg_hold_return,
 };
 
+static int mfg_hold_set_filter(const char *val, const struct kernel_param *kp)
+{
+	char *arg = kstrdup(val, GFP_KERNEL);
+	unsigned long ip;
+	int ret;
+
+	if (!arg)
+		return -ENOMEM;
+	strim(arg);
+	switch (arg[0]) {
+	case '=':
+	case '+':
+		ret = mfg_set_filter(&mfg_hold_ops, arg + 1, arg[0] == '=');
+		break;
+	case '-':
+		ret = mfg_func_ip(arg + 1, 0, &ip);
+		if (!ret)
+			ret = mfg_set_filter_ips(&mfg_hold_ops, &ip, 1, true, false);
+		break;
+	case '0':
+		ret = mfg_set_filter_ips(&mfg_hold_ops, NULL, 0, false, true);
+		break;
+	default:
+		ret = -EINVAL;
+	}
+	kfree(arg);
+	return ret;
+}
+
+static const struct kernel_param_ops mfg_hold_filter_ops = {
+	.set = mfg_hold_set_filter,
+};
+
+module_param_cb(filter, &mfg_hold_filter_ops, NULL, 0200);
+MODULE_PARM_DESC(filter, "change the filter: =GLOB, +GLOB, -NAME or 0");
+
+/* "0" unregisters the user, "1" registers it again (the fault scenario). */
+static int mfg_hold_set_registered(const char *val, const struct kernel_param *kp)
+{
+	bool on;
+	int ret = kstrtobool(val, &on);
+
+	if (ret)
+		return ret;
+	if (!on) {
+		mfg_unregister(&mfg_hold_ops);
+		return 0;
+	}
+	return mfg_register(&mfg_hold_ops);
+}
+
+static const struct kernel_param_ops mfg_hold_registered_ops = {
+	.set = mfg_hold_set_registered,
+};
+
+module_param_cb(registered, &mfg_hold_registered_ops, NULL, 0200);
+MODULE_PARM_DESC(registered, "0: unregister the user, 1: register it again");
+
 static int __init mfg_hold_init(void)
 {
 	char *globs = kstrdup(func, GFP_KERNEL), *rest = globs, *glob;
@@ -66,6 +131,8 @@ static int __init mfg_hold_init(void)
 		reset = false;
 	}
 	kfree(globs);
+	if (entry_only)
+		mfg_hold_ops.retfunc = NULL;
 	if (!ret)
 		ret = mfg_register(&mfg_hold_ops);
 	if (ret) {

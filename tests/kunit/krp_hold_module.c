@@ -8,6 +8,7 @@
  */
 #include <linux/atomic.h>
 #include <linux/module.h>
+#include <linux/sysfs.h>
 
 #include <mfg_kretprobe.h>
 
@@ -17,6 +18,20 @@ MODULE_PARM_DESC(func, "the function to probe");
 
 static atomic_t mfg_krp_hold_entries;
 static atomic_t mfg_krp_hold_returns;
+
+static int mfg_krp_hold_get_count(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%d\n", atomic_read(kp->arg));
+}
+
+static const struct kernel_param_ops mfg_krp_hold_count_ops = {
+	.get = mfg_krp_hold_get_count,
+};
+
+module_param_cb(entries, &mfg_krp_hold_count_ops, &mfg_krp_hold_entries, 0444);
+MODULE_PARM_DESC(entries, "entries seen");
+module_param_cb(returns, &mfg_krp_hold_count_ops, &mfg_krp_hold_returns, 0444);
+MODULE_PARM_DESC(returns, "returns seen");
 
 static int mfg_krp_hold_entry(struct mfg_kretprobe_instance *ri, struct pt_regs *regs)
 {

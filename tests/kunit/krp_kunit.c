@@ -404,21 +404,20 @@ static void krp_concurrency(struct kunit *test)
 		   started, atomic_read(&r->calls), atomic_read(&r->ours), ours.nmissed,
 		   kernels->maxactive, atomic_read(&r->kernels), kernels->nmissed);
 	KUNIT_EXPECT_EQ(test, started, threads);
-	/* Far more calls in flight than the kernel's instances... */
-	KUNIT_EXPECT_GT(test, kernels->nmissed, 0);
 	/*
-	 * ... while the inline probe never runs out of instances: every call
-	 * is delivered or counted. Only a thread's first traced call can
+	 * The kernel's kretprobe, with far more calls in flight than its
+	 * instances, is here for comparison only (its misses are printed
+	 * above): how it fares is the kernel's business, not ours. The
+	 * inline probe never runs out of instances: every call is delivered
+	 * or counted. Only a thread's first traced call can
 	 * miss, when 32 threads starting at once empty their CPU's pool of
 	 * shadow stacks before the refill comes: at most one per thread.
 	 */
 	KUNIT_EXPECT_EQ(test, atomic_read(&r->ours) + ours.nmissed, atomic_read(&r->calls));
 	KUNIT_EXPECT_LE(test, ours.nmissed, started);
 	KUNIT_EXPECT_EQ(test, atomic_read(&r->ours_bad), 0);
+	/* What the kernel's probe saw next to ours is right, though. */
 	KUNIT_EXPECT_EQ(test, atomic_read(&r->kernels_bad), 0);
-	/* The kernel counts nmissed with a plain increment: it may lose a few. */
-	KUNIT_EXPECT_GT(test, atomic_read(&r->kernels), 0);
-	KUNIT_EXPECT_LE(test, atomic_read(&r->kernels) + kernels->nmissed, atomic_read(&r->calls));
 }
 
 /* ------------------------------------------------------------ calls in flight */
@@ -600,6 +599,142 @@ static void krp_unregister_all_in_flight(struct kunit *test)
 	krp_expect_pools(test, &base, 0, 0, "at the end");
 }
 
+/*
+ * mfg_kretprobe's own stale filter: a return is delivered only to the
+ * probes whose serial its record names and that are still on the
+ * function. The cases above take the function's last probe away (or
+ * bring it back as a new function); here the function keeps a probe, so
+ * the old call's return finds the function with probes on it, and only the
+ * serials tell which of them saw its entry.
+ */
+struct krp_counted {
+	struct mfg_kretprobe rp;
+	atomic_t entries, returns;
+};
+
+static int krp_counted_entry(struct mfg_kretprobe_instance *ri, struct pt_regs *regs)
+{
+	atomic_inc(&container_of(ri->rp, struct krp_counted, rp)->entries);
+	return 0;
+}
+
+static int krp_counted_return(struct mfg_kretprobe_instance *ri, struct pt_regs *regs)
+{
+	atomic_inc(&container_of(ri->rp, struct krp_counted, rp)->returns);
+	return 0;
+}
+
+static void krp_counted_init(struct krp_counted *c, size_t data_size)
+{
+	memset(c, 0, sizeof(*c));
+	c->rp.symbol_name = "krp_target_wait";
+	c->rp.entry_handler = krp_counted_entry;
+	c->rp.handler = krp_counted_return;
+	c->rp.data_size = data_size;
+}
+
+/* A thread asleep in krp_target_wait(), its entry seen by @c. */
+static struct krp_sleeper *krp_start_counted_sleeper(struct kunit *test, struct krp_counted *c)
+{
+	struct krp_sleeper *s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
+	struct task_struct *t;
+
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	init_completion(&s->wake);
+	init_completion(&s->done);
+	t = kthread_run(krp_sleeper_fn, s, "krp_sleeper");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	KUNIT_ASSERT_TRUE(test, mfg_test_wait_for(&c->entries, 1));
+	return s;
+}
+
+/* Two probes on one function, one inline and one pooled; @leave goes mid-call. */
+static void krp_one_of_two_in_flight(struct kunit *test, bool pooled_leaves)
+{
+	struct krp_counted *stay = kunit_kzalloc(test, sizeof(*stay), GFP_KERNEL);
+	struct krp_counted *leave = kunit_kzalloc(test, sizeof(*leave), GFP_KERNEL);
+	struct mfg_kretprobe_stats base;
+	struct completion done;
+	struct krp_sleeper *s;
+
+	KUNIT_ASSERT_NOT_NULL(test, stay);
+	KUNIT_ASSERT_NOT_NULL(test, leave);
+	mfg_kretprobe_get_stats(&base);
+	krp_counted_init(stay, pooled_leaves ? 8 : 300);
+	krp_counted_init(leave, pooled_leaves ? 300 : 8);
+	KUNIT_ASSERT_EQ(test, mfg_register_kretprobe(&stay->rp), 0);
+	KUNIT_ASSERT_EQ(test, mfg_register_kretprobe(&leave->rp), 0);
+	KUNIT_EXPECT_EQ(test, leave->rp.inline_instance, !pooled_leaves);
+	s = krp_start_counted_sleeper(test, leave);
+	KUNIT_EXPECT_EQ(test, atomic_read(&stay->entries), 1);
+	mfg_unregister_kretprobe(&leave->rp);
+	krp_expect_pools(test, &base, 1, pooled_leaves, "one probe gone, its call in flight");
+	krp_finish_sleeper(s);
+	KUNIT_EXPECT_EQ(test, s->result, 99);
+	/* The probe that stayed got its return; the one that went did not. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&stay->returns), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&leave->returns), 0);
+	krp_expect_pools(test, &base, !pooled_leaves, 0, "once the call returned");
+	/* The function still works for the probe that stayed. */
+	init_completion(&done);
+	complete(&done);
+	KUNIT_EXPECT_EQ(test, krp_target_wait(&done), 99);
+	KUNIT_EXPECT_EQ(test, atomic_read(&stay->returns), 2);
+	KUNIT_EXPECT_EQ(test, atomic_read(&leave->entries), 1);
+	mfg_unregister_kretprobe(&stay->rp);
+	krp_expect_pools(test, &base, 0, 0, "at the end");
+}
+
+static void krp_one_of_two_in_flight_pooled(struct kunit *test)
+{
+	krp_one_of_two_in_flight(test, true);
+}
+
+static void krp_one_of_two_in_flight_inline(struct kunit *test)
+{
+	krp_one_of_two_in_flight(test, false);
+}
+
+/*
+ * The same structure is registered again on the same function while its
+ * old call sleeps, and another probe kept the function all along: the old
+ * return must reach the probe that stayed and not the new registration,
+ * although it finds a probe at the same address on the same function.
+ */
+static void krp_reregistered_in_flight(struct kunit *test)
+{
+	struct krp_counted *stay = kunit_kzalloc(test, sizeof(*stay), GFP_KERNEL);
+	struct krp_counted *again = kunit_kzalloc(test, sizeof(*again), GFP_KERNEL);
+	struct mfg_kretprobe_stats base;
+	struct completion done;
+	struct krp_sleeper *s;
+
+	KUNIT_ASSERT_NOT_NULL(test, stay);
+	KUNIT_ASSERT_NOT_NULL(test, again);
+	mfg_kretprobe_get_stats(&base);
+	krp_counted_init(stay, 8);
+	krp_counted_init(again, 8);
+	KUNIT_ASSERT_EQ(test, mfg_register_kretprobe(&stay->rp), 0);
+	KUNIT_ASSERT_EQ(test, mfg_register_kretprobe(&again->rp), 0);
+	s = krp_start_counted_sleeper(test, again);
+	mfg_unregister_kretprobe(&again->rp);
+	KUNIT_ASSERT_EQ(test, mfg_register_kretprobe(&again->rp), 0);
+	krp_finish_sleeper(s);
+	KUNIT_EXPECT_EQ(test, s->result, 99);
+	KUNIT_EXPECT_EQ(test, atomic_read(&stay->returns), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&again->returns), 0);
+	/* Its new registration sees its own calls. */
+	init_completion(&done);
+	complete(&done);
+	KUNIT_EXPECT_EQ(test, krp_target_wait(&done), 99);
+	KUNIT_EXPECT_EQ(test, atomic_read(&again->entries), 2);
+	KUNIT_EXPECT_EQ(test, atomic_read(&again->returns), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&stay->returns), 2);
+	mfg_unregister_kretprobe(&again->rp);
+	mfg_unregister_kretprobe(&stay->rp);
+	krp_expect_pools(test, &base, 0, 0, "at the end");
+}
+
 /* ------------------------------------------------------------ misses */
 
 static atomic_t krp_deep_entries, krp_deep_returns;
@@ -708,6 +843,9 @@ static struct kunit_case krp_cases[] = {
 	KUNIT_CASE(krp_unregister_in_flight),
 	KUNIT_CASE(krp_unregister_in_flight_others),
 	KUNIT_CASE(krp_unregister_all_in_flight),
+	KUNIT_CASE(krp_one_of_two_in_flight_pooled),
+	KUNIT_CASE(krp_one_of_two_in_flight_inline),
+	KUNIT_CASE(krp_reregistered_in_flight),
 	KUNIT_CASE(krp_nmissed_no_frame),
 	KUNIT_CASE(krp_bad_input),
 	{}

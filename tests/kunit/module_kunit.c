@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit suite "mfgraph_module": mfgraph.ko as loaded. Its exported layout
- * matches this module's own C++ compile of the core, its debugfs view
- * exists, it is live and pinned by its users, and the C glue behind the
- * C++ core's kernel interface behaves in kernel context. The QEMU runner
- * adds unload and reload around this suite.
+ * is the documented one, its debugfs view exists, and the C glue behind
+ * the C++ core's kernel interface behaves in kernel context. The QEMU
+ * runner adds unload and reload around this suite.
  */
 #include <kunit/test.h>
 #include <linux/debugfs.h>
@@ -20,22 +19,25 @@
 #include "../../fgraph/mfg_kernel.h"
 #include "module_probe.h"
 
-static void mfg_module_layout_matches(struct kunit *test)
+/*
+ * The layout mfgraph.ko reports is the one mfgraph_abi.h documents. (Not
+ * compared with this module's own compile of the same headers: built from
+ * the same tree at the same time, that comparison could never fail.)
+ */
+static void mfg_module_layout_documented(struct kunit *test)
 {
-	struct mfg_core_info have = {}, want = {};
+	struct mfg_core_info have = {};
 
 	mfg_get_core_info(&have);
-	mfg_probe_expected_info(&want);
 	KUNIT_EXPECT_EQ(test, have.max_users, (unsigned int)MFG_MAX_USERS);
-	KUNIT_EXPECT_EQ(test, have.max_users, want.max_users);
-	KUNIT_EXPECT_EQ(test, have.stack_bytes, want.stack_bytes);
-	KUNIT_EXPECT_EQ(test, have.stack_words, want.stack_words);
-	KUNIT_EXPECT_EQ(test, have.max_depth, want.max_depth);
-	KUNIT_EXPECT_EQ(test, have.max_data_words, want.max_data_words);
-	KUNIT_EXPECT_EQ(test, have.header_words, want.header_words);
-	KUNIT_EXPECT_EQ(test, have.cplusplus, 202002L);
+	KUNIT_EXPECT_EQ(test, have.stack_bytes, (unsigned int)MFG_SHADOW_STACK_BYTES);
+	KUNIT_EXPECT_EQ(test, have.max_data_words, (unsigned int)MFG_MAX_DATA_WORDS);
 	/* The words and frame slots must fit the advertised size. */
+	KUNIT_EXPECT_GT(test, have.max_depth, 0U);
+	KUNIT_EXPECT_GT(test, have.header_words, 0U);
 	KUNIT_EXPECT_LE(test, have.stack_words * 8 + have.max_depth * 2, have.stack_bytes);
+	/* One frame with the most data a user may keep fits a stack. */
+	KUNIT_EXPECT_LT(test, have.header_words + have.max_data_words, have.stack_words);
 }
 
 static void mfg_module_debugfs(struct kunit *test)
@@ -48,24 +50,6 @@ static void mfg_module_debugfs(struct kunit *test)
 	KUNIT_EXPECT_NOT_ERR_OR_NULL(test, core);
 	dput(core);
 	dput(dir);
-}
-
-static void mfg_module_live_and_pinned(struct kunit *test)
-{
-	struct module *mfgraph = NULL;
-	struct module_use *use;
-
-	/*
-	 * The modules we depend on: fixed once we are loaded, and pinned by us,
-	 * so the list can be read without module_mutex.
-	 */
-	list_for_each_entry(use, &THIS_MODULE->target_list, target_list)
-		if (!strcmp(use->target->name, "mfgraph"))
-			mfgraph = use->target;
-	KUNIT_ASSERT_NOT_NULL(test, mfgraph);
-	KUNIT_EXPECT_EQ(test, mfgraph->state, MODULE_STATE_LIVE);
-	/* We use its symbols, so it cannot go away under us. */
-	KUNIT_EXPECT_GE(test, module_refcount(mfgraph), 1);
 }
 
 static void mfg_module_glue_memory(struct kunit *test)
@@ -130,9 +114,8 @@ static void mfg_module_glue_guards(struct kunit *test)
 }
 
 static struct kunit_case mfg_module_cases[] = {
-	KUNIT_CASE(mfg_module_layout_matches),
+	KUNIT_CASE(mfg_module_layout_documented),
 	KUNIT_CASE(mfg_module_debugfs),
-	KUNIT_CASE(mfg_module_live_and_pinned),
 	KUNIT_CASE(mfg_module_glue_memory),
 	KUNIT_CASE(mfg_module_glue_task_and_clock),
 	KUNIT_CASE(mfg_module_glue_guards),

@@ -53,7 +53,7 @@ make -C "$out/src" KDIR="$KDIR" 2>&1 | tee "$out/build.log" >&2
 # The test modules, on the same headers: without KUnit, Kbuild leaves the
 # KUnit suites' modules out.
 test_mods=(mfg_hold_test mfg_krp_hold_test mfg_krp_target mfg_krp_gone_test mfg_gone_target
-	mfg_gone_test mfg_tail_test mfg_torture mfg_torture_target)
+	mfg_gone_test mfg_tail_test mfg_torture mfg_torture_target mfg_graph_target)
 for m in "${test_mods[@]}"; do rm -f "$out/src/$m.ko"; done
 make -C "$KDIR" M="$out/src" CROSS_COMPILE="$cross" MFG_TESTS=1 -j"$(nproc)" modules \
 	> "$out/build-tests.log" 2>&1 ||
@@ -70,6 +70,8 @@ done
 for m in "${test_mods[@]}"; do
 	case $m in mfg_torture*) ;; *) args+=(--file "$out/src/$m.ko") ;; esac
 done
+# mfg_graph's scenarios: the tracer as a user builds it, and their library.
+args+=(--file "$out/src/mfg_graph.ko" --file "$top/tests/tracer/graph-lib.sh")
 # unload-under-return.sh holds a task spinning in the return path's tail,
 # where only a preemptible kernel can leave one (preempted there). Debian's
 # x86_64 kernels are PREEMPT_DYNAMIC, booted voluntary: boot them
@@ -111,11 +113,11 @@ args+=(--timeout "${QEMU_TIMEOUT:-$timeout}")
 # (Kbuild): the same suites as make check, judged the same way.
 if [ -f "$out/src/mfg_kunit_shim.ko" ]; then
 	for m in mfgraph mfg_kunit_shim mfg_module_test mfg_core_test mfg_hook_test mfg_kretprobe \
-		mfg_kretprobe_test mfg_unwind_test mfg_ftrace_hash_test; do
+		mfg_kretprobe_test mfg_unwind_test mfg_ftrace_hash_test mfg_api_test; do
 		args+=(--module "$out/src/$m.ko")
 	done
 	for s in mfgraph_module mfgraph_core mfgraph_hook mfgraph_kretprobe mfgraph_unwind \
-		mfgraph_ftrace_hash; do
+		mfgraph_ftrace_hash mfgraph_api; do
 		args+=(--suite "$s")
 	done
 else

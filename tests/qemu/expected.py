@@ -92,6 +92,24 @@ MESSAGES = {
         r"mfg_graph: a: (retval|enable): write 0 or 1",
         r"mfg_graph: a: functions: writes are limited to 4096 bytes",
     ],
+    ("mfgraph_api", "api_func_ip_errors"): [
+        r"mfgraph: func_ip: give exactly one of a name and an address",
+        r"mfgraph: func_ip: '(|mfg_api_\*)' is not a function name",
+        r"mfgraph: func_ip: no function matches 'mfg_api_no_such_function'",
+        r"mfgraph: func_ip: 'mfg_register' is not traceable \(.*\)",
+        r"mfgraph: func_ip: (mfg_register|mfg_api_a)\+0x[0-9a-f]+/0x[0-9a-f]+ \[mfg\w*\] is not traceable \(.*\)",
+        r"mfgraph: func_ip: 'mfg_api_dup' names 2 functions",
+    ],
+    ("mfgraph_api", "api_filter_glob"): [
+        r"mfgraph: set_filter: no function matches 'mfg_api_none_\*'",
+    ],
+    ("mfgraph_api", "api_filter_ftrace_location"): [
+        r"mfgraph: set_filter_ips: an address is not traceable \(.*\)",
+        r"mfgraph: func_ip: mfg_api_a\+0x[0-9a-f]+/0x[0-9a-f]+ \[mfg_api_test\] is not traceable \(.*\)",
+    ],
+    ("mfgraph_api", "api_free_filter_registered"): [
+        r"mfgraph: free_filter: user is registered",
+    ],
     ("mfgraph_ftrace_hash", "mfg_hash_ops_corrupt"): [
         r"mfgraph: an ftrace filter hash does not read back \(kernel .*\): refusing it",
     ],
