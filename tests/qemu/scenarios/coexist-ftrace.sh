@@ -34,7 +34,10 @@ cx_kernel_count() {
 	echo "kernel tracers: function_graph $cx_graph, kretprobe $cx_kret, fprobe ${cx_fprobe:+$cx_fexit}${cx_fprobe:-none}"
 	grep -m 3 'sleep: ' $cx_tr/trace
 }
+# Leave tracefs as the next scenario expects it: nothing traced, the ring
+# buffer on (graph-*.sh read mfg_graph's events from it).
 cx_kernel_off() {
+	echo 1 > $cx_tr/tracing_on &&
 	echo nop > $cx_tr/current_tracer &&
 	echo > $cx_tr/dynamic_events &&
 	echo > $cx_tr/set_ftrace_filter &&

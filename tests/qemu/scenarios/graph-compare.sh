@@ -21,6 +21,9 @@ graph_add cmp
 step "mfg_graph's functions" sh -c "echo '$funcs' > $G/cmp/functions"
 step "mfg_graph's graph roots" sh -c "echo '$roots' > $G/cmp/graph_roots"
 echo > $T/trace
+# mfg_graph's events go to the top-level buffer: whatever ran before us
+# may have left it off.
+echo 1 > $T/tracing_on
 echo 1 > $T/events/mfgraph/enable
 echo 1 > $G/cmp/enable
 step "the workload, traced by both" sh -c "echo \$\$ > $FG/set_ftrace_pid && echo \$\$ > $G/cmp/pids &&

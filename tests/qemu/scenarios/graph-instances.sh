@@ -18,7 +18,7 @@ echo mfgt_deep > $G/deep/graph_roots
 echo 3 > $G/deep/max_depth
 echo mfgt_top > $G/mine/functions
 for n in all shallow deep mine; do echo 1 > $G/$n/enable; done
-step "enable the mfgraph events" sh -c "echo 1 > $T/events/mfgraph/enable"
+step "enable the mfgraph events" sh -c "echo 1 > $T/tracing_on && echo 1 > $T/events/mfgraph/enable"
 step "4 runs from a task in mine's pids" sh -c "echo \$\$ > $G/mine/pids; echo 4 > $GT/run"
 step "3 runs from another task" sh -c "echo 3 > $GT/run"
 for n in all shallow deep mine; do echo 0 > $G/$n/enable; done
