@@ -56,6 +56,12 @@ static __always_inline unsigned long ftrace_regs_get_stack_pointer(struct ftrace
 	return fregs->regs.sp;
 }
 
+static __always_inline unsigned long ftrace_regs_get_argument(struct ftrace_regs *fregs,
+							      unsigned int n)
+{
+	return regs_get_kernel_argument(&fregs->regs, n);
+}
+
 static __always_inline unsigned long ftrace_regs_get_return_value(struct ftrace_regs *fregs)
 {
 #ifdef CONFIG_ARM64
