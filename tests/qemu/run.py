@@ -89,6 +89,10 @@ step() {
 	if [ $rc = 0 ]; then echo "MFG-STEP: ok: $desc"; else echo "MFG-STEP: FAIL: $desc (rc=$rc)"; fi
 	return $rc
 }
+# A step that cannot run on this kernel, and why: counted as skipped.
+step_skip() {
+	echo "MFG-STEP: skip: $1 ($2)"
+}
 step_fails() {
 	desc="$1"; shift
 	out=$("$@" 2>&1); rc=$?
@@ -188,6 +192,7 @@ class Judge:
         self.doc_plan = None    # top-level KTAP plan of the current document
         self.doc_seen = 0
         self.steps = []         # (ok, description)
+        self.skipped_steps = []  # description (why)
         self.problems = []      # what fails the run, one line each
         self.notes = []         # what is printed but fails nothing
         self.pending = []       # mfgraph messages not yet given to a case
@@ -249,9 +254,12 @@ class Judge:
             start = int(m.group(3), 16)
             self.ranges.append((start, start + int(m.group(4)), m.group(1), m.group(2)))
             return
-        m = re.match(r"MFG-STEP: (ok|FAIL): (.*)", body)
+        m = re.match(r"MFG-STEP: (ok|FAIL|skip): (.*)", body)
         if m:
-            self.steps.append((m.group(1) == "ok", m.group(2)))
+            if m.group(1) == "skip":
+                self.skipped_steps.append(m.group(2))
+            else:
+                self.steps.append((m.group(1) == "ok", m.group(2)))
             return
         if re.match(r"mfgraph: loaded: ", body):
             self.stats_prev = {}    # a fresh load counts from 0
@@ -428,6 +436,9 @@ def verdict(judge, suites, cpus, label="", timeout=0, elapsed=0.0):
             failures.append("step failed: " + desc)
     out.append("%s %-24s %d of %d ok" % (label, "load/unload steps", sum(ok for ok, _ in judge.steps),
                                            len(judge.steps)))
+    for desc in judge.skipped_steps:
+        skipped += 1
+        out.append("%s skipped step: %s" % (label, desc))
     for where, rises in judge.stats_rises:
         out.append("%s mfgraph stats after %s: %s" % (
             label, where, ", ".join("%s +%d" % kv for kv in sorted(rises.items()))))
