@@ -49,6 +49,13 @@ class Verdicts(unittest.TestCase):
         self.assertEqual(r["failures"], [])
         self.assertEqual((r["passed"], r["failed"], r["skipped"]), (3 + 4, 0, 0))
 
+    def test_skipped_scenario_step_counts_as_skipped(self):
+        r = judge("scenario-step-skipped.log")
+        self.assertEqual(r["failures"], [])
+        self.assertEqual((r["passed"], r["failed"], r["skipped"]), (3 + 4, 0, 1))
+        self.assertIn("test skipped step: graph-compare (this kernel runs function_graph only in the "
+                      "top-level buffer)", r["lines"])
+
     def test_recorded_run_with_skips_passes_and_counts_them(self):
         r = judge("recorded-arm64-default-pass.log", ALL_SUITES)
         self.assertEqual(r["failures"], [])
