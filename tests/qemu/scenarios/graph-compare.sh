@@ -50,7 +50,10 @@ head -20 /tmp/fg.txt
 echo "function_graph: $(wc -l < /tmp/fg.tree) entries ($(grep -c ' vfs_read$' /tmp/fg.tree) of vfs_read), mfg_graph: $(wc -l < /tmp/mfg.tree)"
 step "function_graph saw vfs_read calls" [ "$(grep -c ' 0 vfs_read$' /tmp/fg.tree)" -gt 10 ]
 step "function_graph saw 30 mfgt calls" [ "$(grep -c ' mfgt_' /tmp/fg.tree)" = 30 ]
-step "function_graph saw nesting in vfs_read" grep -q ' 2 filemap_read$' /tmp/fg.tree
+# What vfs_read calls depends on the build (Debian's arm64 6.12 reads the
+# initramfs through rw_verify_area and touch_atime only): any nesting will do.
+step "function_graph saw nesting in vfs_read" sh -c \
+	"grep -v ' mfgt_' /tmp/fg.tree | grep -qE '^[^ ]+ [1-9][0-9]* '"
 step "the same call tree" diff /tmp/fg.tree /tmp/mfg.tree
 echo nop > $FG/current_tracer
 echo > $T/set_graph_function
