@@ -462,8 +462,8 @@ static void krp_wait_probe(struct mfg_kretprobe *rp)
 	atomic_set(&krp_wait_returns, 0);
 }
 
-/* A thread asleep in krp_target_wait(), its entry seen by a registered probe. */
-static struct krp_sleeper *krp_start_sleeper(struct kunit *test)
+/* A thread asleep in krp_target_wait(), once @entries counted its entry. */
+static struct krp_sleeper *krp_start_sleeper_counted_by(struct kunit *test, atomic_t *entries)
 {
 	struct krp_sleeper *s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
 	struct task_struct *t;
@@ -473,7 +473,15 @@ static struct krp_sleeper *krp_start_sleeper(struct kunit *test)
 	init_completion(&s->done);
 	t = kthread_run(krp_sleeper_fn, s, "krp_sleeper");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
-	KUNIT_ASSERT_TRUE(test, mfg_test_wait_for(&krp_wait_entries, 1));
+	KUNIT_ASSERT_TRUE(test, mfg_test_wait_for(entries, 1));
+	return s;
+}
+
+/* A thread asleep in krp_target_wait(), its entry seen by a registered probe. */
+static struct krp_sleeper *krp_start_sleeper(struct kunit *test)
+{
+	struct krp_sleeper *s = krp_start_sleeper_counted_by(test, &krp_wait_entries);
+
 	KUNIT_ASSERT_EQ(test, atomic_read(&krp_wait_entries), 1);
 	return s;
 }
@@ -636,16 +644,7 @@ static void krp_counted_init(struct krp_counted *c, size_t data_size)
 /* A thread asleep in krp_target_wait(), its entry seen by @c. */
 static struct krp_sleeper *krp_start_counted_sleeper(struct kunit *test, struct krp_counted *c)
 {
-	struct krp_sleeper *s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
-	struct task_struct *t;
-
-	KUNIT_ASSERT_NOT_NULL(test, s);
-	init_completion(&s->wake);
-	init_completion(&s->done);
-	t = kthread_run(krp_sleeper_fn, s, "krp_sleeper");
-	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
-	KUNIT_ASSERT_TRUE(test, mfg_test_wait_for(&c->entries, 1));
-	return s;
+	return krp_start_sleeper_counted_by(test, &c->entries);
 }
 
 /* Two probes on one function, one inline and one pooled; @leave goes mid-call. */
