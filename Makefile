@@ -153,7 +153,7 @@ profile:
 # LINUX_VERSION_CODE in fgraph/wrapper/ and the plain __attribute__ in the
 # kernel-header-free mfg_kernel.h are by design.
 MFG_C_SOURCES = fgraph/*.c fgraph/hook.h fgraph/kcompat.h $(filter-out %_asm.h,$(wildcard fgraph/wrapper/*.h)) fgraph/ftrace_hash.h fgraph/core.h fgraph/mfg_kernel.h \
-	include/*.h arch/*/mfg_arch.h arch/*/release.c tests/kunit/*.c tests/kunit/*.h tests/kunit/shim/*.[ch] \
+	include/*.h arch/*/mfg_arch.h arch/*/release.c arch/*/unwind.c tests/kunit/*.c tests/kunit/*.h tests/kunit/shim/*.[ch] \
 	kretprobe/*.c tests/bench/*.c tests/torture/*.c tests/torture/*.h \
 	tracer/*.c tracer/*.h tests/tracer/*.c tests/demo/*.c
 lint:

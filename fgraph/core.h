@@ -98,13 +98,13 @@ unsigned long *mfg_core_task_var(const struct mfg_core_ctx *ctx, const struct mf
 unsigned long mfg_core_ret_addr(const struct mfg_core_ctx *ctx, int *idx, unsigned long ret,
 				unsigned long frame_key);
 /*
- * Swap every outstanding trampoline address on the stack back to the real
- * one (@restore false), or back again (@restore true). x86_64, where the
- * frame key is the return slot. Current only.
+ * Call @fn with the key and the real return address of each frame of @ctx's
+ * task whose return goes through the trampoline, innermost first, until it
+ * returns false. Current only, preemption disabled: the glue swaps return
+ * addresses back for the unwinder, or fixes a trace, with them.
  */
-void mfg_core_unswap_all(const struct mfg_core_ctx *ctx, bool restore);
-/* Replace trampoline addresses in a stack trace of current, in order. */
-void mfg_core_fix_trace(const struct mfg_core_ctx *ctx, unsigned long *trace, unsigned int n);
+typedef bool (*mfg_core_frame_fn)(void *arg, unsigned long key, unsigned long ret_addr);
+void mfg_core_each_swapped(const struct mfg_core_ctx *ctx, mfg_core_frame_fn fn, void *arg);
 
 /* --- registration (serialised) ------------------------------------------ */
 

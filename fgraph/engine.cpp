@@ -597,7 +597,7 @@ extern "C" unsigned long mfg_core_ret_addr(const struct mfg_core_ctx *ctx, int *
 	return ret;
 }
 
-extern "C" void mfg_core_unswap_all(const struct mfg_core_ctx *ctx, bool restore)
+extern "C" void mfg_core_each_swapped(const struct mfg_core_ctx *ctx, mfg_core_frame_fn fn, void *arg)
 {
 	TaskStack *s = table_stack(ctx);
 	if (!s)
@@ -606,20 +606,9 @@ extern "C" void mfg_core_unswap_all(const struct mfg_core_ctx *ctx, bool restore
 		if (!is_swapped(s, i))
 			continue;
 		FrameView f = s->frames.frame(i);
-		auto *slot = reinterpret_cast<unsigned long *>(f.retp());
-		const unsigned long from = restore ? f.ret_addr() : trampoline();
-		const unsigned long to = restore ? trampoline() : f.ret_addr();
-		if (ktl::read_once(*slot) == from)
-			ktl::write_once(*slot, to);
+		if (!fn(arg, f.retp(), f.ret_addr()))
+			return;
 	}
-}
-
-extern "C" void mfg_core_fix_trace(const struct mfg_core_ctx *ctx, unsigned long *trace, unsigned int n)
-{
-	int idx = 0;
-	for (unsigned int i = 0; i < n; i++)
-		if (trace[i] == trampoline())
-			trace[i] = mfg_core_ret_addr(ctx, &idx, trace[i], 0);
 }
 
 // ---------------------------------------------------------------- registration

@@ -34,6 +34,8 @@ extern unsigned int mfg_nr_users;
 
 /* hook.c */
 extern struct ftrace_ops mfg_hook_ops;
+/* arch/<arch>/return_trampoline.S: where swapped returns go. */
+void mfg_return_trampoline(void);
 
 /* The interrupt context we run in: see mfg_core_ctx.irq_ctx. */
 static __always_inline unsigned int mfg_irq_ctx(void)

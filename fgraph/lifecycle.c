@@ -24,8 +24,6 @@
 #include "../arch/arm64/mfg_arch.h"
 #endif
 
-extern void mfg_return_trampoline(void);
-
 static unsigned int release_sleepers_ms = 1000;
 module_param(release_sleepers_ms, uint, 0644);
 MODULE_PARM_DESC(release_sleepers_ms,

@@ -180,7 +180,8 @@ unsigned long mfg_ret_addr(struct task_struct *task, int *idx, unsigned long ret
  * @skipnr: entries to skip at the top
  *
  * Return addresses mfgraph swapped for its trampoline appear as the real
- * ones, including those of enclosing traced calls still in progress.
+ * ones, including those of enclosing traced calls still in progress, and
+ * those the kernel's kretprobes and fprobes took over on the same calls.
  *
  * Context: any.
  * Return: the number of entries stored.

@@ -53,4 +53,16 @@ bool mfg_arch_release_begin(struct mfg_arch_release *r, struct task_struct *task
 bool mfg_arch_release_slot(struct mfg_arch_release *r, unsigned long key,
 			   unsigned long ret_addr, bool commit);
 
+/*
+ * A stack trace (fgraph/unwind.c) is fixed after the unwind: the real
+ * return address of a frame, seen through a kretprobe that took the return
+ * over before ours (arch/arm64/unwind.c). Nothing is swapped back: the key
+ * is not a slot.
+ */
+unsigned long mfg_arch_real_ret(unsigned long key, unsigned long ret_addr);
+
+static inline void mfg_arch_swap_under(unsigned long slot, unsigned long from, unsigned long to)
+{
+}
+
 #endif /* MFG_ARCH_ARM64_H */

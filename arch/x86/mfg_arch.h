@@ -47,4 +47,17 @@ bool mfg_arch_release_begin(struct mfg_arch_release *r, struct task_struct *task
 bool mfg_arch_release_slot(struct mfg_arch_release *r, unsigned long key,
 			   unsigned long ret_addr, bool commit);
 
+/*
+ * A stack trace (fgraph/unwind.c): the key is the return slot, so the real
+ * return addresses are put back while the unwinder runs; under a rethook
+ * that took the slot over, into its node (arch/x86/unwind.c). A trace
+ * fixed afterwards shows the saved addresses as they are.
+ */
+void mfg_arch_swap_under(unsigned long slot, unsigned long from, unsigned long to);
+
+static inline unsigned long mfg_arch_real_ret(unsigned long key, unsigned long ret_addr)
+{
+	return ret_addr;
+}
+
 #endif /* MFG_ARCH_X86_H */

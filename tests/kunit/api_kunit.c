@@ -1018,44 +1018,15 @@ static void api_coexist_unregister(struct api_coexist *c, bool kernel, bool ours
 }
 
 /*
- * Known defects of mfg_stack_trace_save() (fgraph/unwind.c and the
- * engine's unswap/fix_trace; issue 10's report): the cases skip, visibly,
- * while they last, and pass once they are fixed.
- *
- * x86_64: when a rethook (kretprobe, fprobe) is swapped in over mfgraph's
- * trampoline, mfgraph cannot put the real address back (the stack slot no
- * longer holds its trampoline); ORC recovers mfgraph's trampoline from the
- * rethook and stops there.
- *
- * arm64: a kretprobe's BRK at the function's first instruction always
- * swaps the link register before ftrace's call site does, so mfgraph saves
- * __kretprobe_trampoline as the "real" return address. The unwinder only
- * recovers a kretprobe where it sees its trampoline, which mfgraph's hides,
- * and mfg_core_fix_trace() puts __kretprobe_trampoline into the trace.
+ * Calls with every kind of return probe on the same two functions. On
+ * x86_64 the return probe registered last swaps its trampoline in last; on
+ * arm64 a kretprobe always swaps first (its BRK is at the function's first
+ * instruction, before ftrace's call site). Either way the trace is the
+ * plain one: mfg_stack_trace_save() sees through rethooks over ours (x86_64)
+ * and kretprobes under ours (arm64).
  */
-#ifdef CONFIG_X86_64
-#define API_KNOWN_TRACE_DEFECT \
-	"x86_64: a stack trace stops at mfgraph's trampoline under a rethook"
-#else
-#define API_KNOWN_TRACE_DEFECT \
-	"arm64: a stack trace shows __kretprobe_trampoline under mfgraph's"
-#endif
-
-/* Is @t wrong in the known way (see above)? */
-static bool api_known_trace_defect(const struct api_trace *t, bool foreign_on_top)
-{
-	if (IS_ENABLED(CONFIG_X86_64))
-		return foreign_on_top && t->nfixed == 3 &&
-		       mfg_test_symbol_is(t->fixed[2], "mfg_return_trampoline");
-	return t->nfixed >= 4 && mfg_test_symbol_is(t->fixed[2], "__kretprobe_trampoline");
-}
-
-/*
- * Calls with every kind of return probe on the same two functions. Returns
- * false when the stack trace is wrong in the known way (see above).
- */
-static bool api_coexist_calls(struct kunit *test, struct api_coexist *c, struct api_trace *t,
-			      const char *order, bool foreign_on_top)
+static void api_coexist_calls(struct kunit *test, struct api_coexist *c, struct api_trace *t,
+			      const char *order)
 {
 	int i, wrong = 0;
 
@@ -1076,14 +1047,8 @@ static bool api_coexist_calls(struct kunit *test, struct api_coexist *c, struct 
 	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&api_kern_bad) + atomic_read(&api_krp_bad), 0,
 			    "%s", order);
 	/* The stack trace, taken with all those returns outstanding. */
-	if (api_check_trace(test, c->plain.fixed, c->plain.nfixed, t->fixed, t->nfixed, order))
-		return true;
-	if (api_known_trace_defect(t, foreign_on_top)) {
-		kunit_info(test, "%s: %s\n", order, API_KNOWN_TRACE_DEFECT);
-		return false;
-	}
-	KUNIT_FAIL(test, "%s: the stack trace is wrong", order);
-	return true;
+	if (!api_check_trace(test, c->plain.fixed, c->plain.nfixed, t->fixed, t->nfixed, order))
+		KUNIT_FAIL(test, "%s: the stack trace is wrong", order);
 }
 
 /*
@@ -1095,7 +1060,6 @@ static bool api_coexist_calls(struct kunit *test, struct api_coexist *c, struct 
 static void api_coexist_kretprobe(struct kunit *test)
 {
 	struct api_coexist *c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
-	bool known = false;
 
 	KUNIT_ASSERT_NOT_NULL(test, c);
 	atomic_set(&api_kern_bad, 0);
@@ -1109,19 +1073,16 @@ static void api_coexist_kretprobe(struct kunit *test)
 	api_coexist_register_ours(test, c);
 	api_coexist_register_kernel(test, c);
 	/* (ftrace calls the ops registered last first.) */
-	known |= !api_coexist_calls(test, c, &c->traced[0], "mfgraph registered first", false);
+	api_coexist_calls(test, c, &c->traced[0], "mfgraph registered first");
 	api_coexist_unregister(c, true, true);
 
 	/* The kernel's first. */
 	api_coexist_register_kernel(test, c);
 	api_coexist_register_ours(test, c);
-	known |= !api_coexist_calls(test, c, &c->traced[1], "kernel kretprobes registered first",
-				    true);
+	api_coexist_calls(test, c, &c->traced[1], "kernel kretprobes registered first");
 	api_coexist_unregister(c, true, true);
 	kunit_info(test, "kernel kretprobes missed %d and %d\n", c->kern[0].nmissed,
 		   c->kern[1].nmissed);
-	if (known && test->status != KUNIT_FAILURE)
-		kunit_skip(test, API_KNOWN_TRACE_DEFECT);
 }
 
 #ifdef CONFIG_FPROBE
@@ -1149,7 +1110,6 @@ static void api_coexist_fprobe(struct kunit *test)
 	struct fprobe *fp = kunit_kzalloc(test, sizeof(*fp), GFP_KERNEL);
 	unsigned long ips[2];
 	int round, i, wrong;
-	bool known = false;
 
 	KUNIT_ASSERT_NOT_NULL(test, c);
 	KUNIT_ASSERT_NOT_NULL(test, fp);
@@ -1190,17 +1150,11 @@ static void api_coexist_fprobe(struct kunit *test)
 		KUNIT_EXPECT_EQ_MSG(test, atomic_read(&c->u->other), 2 * API_COEXIST_CALLS,
 				    "%s", order);
 		KUNIT_EXPECT_EQ_MSG(test, atomic_read(&c->u->bad), 0, "%s", order);
-		if (api_check_trace(test, c->plain.fixed, c->plain.nfixed, c->traced[round].fixed,
-				    c->traced[round].nfixed, order))
-			continue;
-		/* fprobe's exit handler swaps in a rethook too: see above. */
-		if (api_known_trace_defect(&c->traced[round], round))
-			known = true;
-		else
+		/* fprobe's exit handler swaps in a rethook too (see api_coexist_calls()). */
+		if (!api_check_trace(test, c->plain.fixed, c->plain.nfixed, c->traced[round].fixed,
+				     c->traced[round].nfixed, order))
 			KUNIT_FAIL(test, "%s: the stack trace is wrong", order);
 	}
-	if (known && test->status != KUNIT_FAILURE)
-		kunit_skip(test, API_KNOWN_TRACE_DEFECT);
 }
 #else
 static void api_coexist_fprobe(struct kunit *test)
