@@ -16,6 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 out=$top/build/$arch-$flavour
 log() { echo "check-arch: $*" >&2; }
+. "$here/lib.sh"
 
 case $arch in
 x86_64) cross= ;;
@@ -26,20 +27,7 @@ esac
 kdir=$("$here/build-kernel.sh" "$arch" "$flavour")
 busybox=$("$here/busybox.sh" "$arch")
 
-# Kbuild writes objects next to the sources of an external module, so each
-# arch and flavour builds in its own copy (rsync keeps mtimes: rebuilds stay
-# incremental).
-mkdir -p "$out/src"
-rsync -a --delete --exclude='/build/' --exclude='/.git/' --exclude='*.o' --exclude='*.ko' \
-	--exclude='.*.cmd' --exclude='*.mod' --exclude='*.mod.c' --exclude='modules.order' \
-	--exclude='Module.symvers' --exclude='.tmp_versions/' \
-	--include='/Kbuild' --include='/fgraph/***' --include='/include/***' --include='/arch/***' --include='/kretprobe/***' --include='/tracer/***' \
-	--include='/scripts/***' --include='/tests/' --include='/tests/core/***' \
-	--include='/tests/kunit/***' --include='/tests/bench/***' --include='/tests/torture/***' --include='/tests/tracer/***' \
-	--include='/tests/demo/***' --exclude='*' \
-	"$top/" "$out/src/"
-# Let Kbuild's own .cmd/.o files survive the next rsync: they are excluded
-# above, and --delete leaves excluded files alone.
+mfg_copy_sources "$out/src"
 log "building modules for $arch/$flavour against $kdir"
 make -C "$kdir" M="$out/src" ARCH="$arch" CROSS_COMPILE="$cross" MFG_TESTS=1 \
 	-j"$(nproc)" modules 2>&1 | tee "$out/build.log" >&2
@@ -83,11 +71,7 @@ for s in ${EXTRA_SUITES:-}; do suites+=("$s"); done
 args=(--arch "$arch" --kernel "$kdir/mfg-image" --busybox "$busybox" --label "$label"
 	--log "$out/console${TORTURE_ONLY:+-torture}.log" --results "$results")
 # Static test programs for the guest's scenarios (tests/progs).
-for prog in "$top"/tests/progs/*.c; do
-	name=$(basename "$prog" .c)
-	"${cross}gcc" -static -O2 -pthread -Wall -Werror -o "$out/$name" "$prog"
-	args+=(--file "$out/$name")
-done
+mfg_build_progs "$cross" "$out"
 args+=(--file "$out/src/mfg_hold_test.ko" --file "$out/src/mfg_krp_hold_test.ko")
 args+=(--file "$out/src/mfg_krp_target.ko" --file "$out/src/mfg_krp_gone_test.ko")
 args+=(--file "$out/src/mfg_gone_target.ko" --file "$out/src/mfg_gone_test.ko")

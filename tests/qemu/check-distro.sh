@@ -20,6 +20,7 @@ flavour=${3:-}
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 log() { echo "check-distro: $*" >&2; }
+. "$here/lib.sh"
 
 case $arch in
 x86_64) cross= ;;
@@ -35,16 +36,7 @@ busybox=$("$here/busybox.sh" "$arch")
 label=debian-$KERNELRELEASE
 out=$top/build/$label
 
-mkdir -p "$out/src"
-rsync -a --delete --exclude='/build/' --exclude='/.git/' --exclude='*.o' --exclude='*.ko' \
-	--exclude='.*.cmd' --exclude='*.mod' --exclude='*.mod.c' --exclude='modules.order' \
-	--exclude='Module.symvers' --exclude='.tmp_versions/' \
-	--include='/Kbuild' --include='/Makefile' --include='/fgraph/***' --include='/include/***' \
-	--include='/arch/***' --include='/kretprobe/***' --include='/tracer/***' --include='/scripts/***' \
-	--include='/tests/' --include='/tests/core/***' --include='/tests/kunit/***' \
-	--include='/tests/bench/***' --include='/tests/torture/***' --include='/tests/tracer/***' \
-	--include='/tests/demo/***' --exclude='*' \
-	"$top/" "$out/src/"
+mfg_copy_sources "$out/src"
 
 # As a user would: make KDIR=<headers>, nothing else.
 start=$SECONDS
@@ -62,11 +54,7 @@ log "$KERNELRELEASE: modules built ($((SECONDS - start))s)"
 
 args=(--arch "$arch" --kernel "$VMLINUZ" --busybox "$busybox" --label "$label"
 	--log "$out/console.log" --results "$top/build/results/$label.json")
-for prog in "$top"/tests/progs/*.c; do
-	name=$(basename "$prog" .c)
-	"${cross}gcc" -static -O2 -pthread -Wall -Werror -o "$out/$name" "$prog"
-	args+=(--file "$out/$name")
-done
+mfg_build_progs "$cross" "$out"
 for m in "${test_mods[@]}"; do
 	case $m in mfg_torture*) ;; *) args+=(--file "$out/src/$m.ko") ;; esac
 done
