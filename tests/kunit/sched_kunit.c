@@ -437,9 +437,8 @@ static void sched_migrating_returns(struct kunit *test)
 
 static int sched_exit_inner(struct mfg_sched_rec *rec)
 {
-	complete(&rec->asleep);
-	/* Two frames outstanding, for ever. */
-	kthread_exit(0);
+	/* Two frames outstanding, for ever (kthread_exit() is not exported by 6.1). */
+	kthread_complete_and_exit(&rec->asleep, 0);
 }
 
 static int sched_exit_outer(struct mfg_sched_rec *rec)
