@@ -179,8 +179,12 @@ int mfg_core_release_frames(void *task, mfg_core_restore_fn restore, void *arg);
  * how many frames were dropped. Under the glue's mutex.
  */
 unsigned int mfg_core_drop_released(void);
-/* Free the table and the pools (all stacks must have been reaped). */
-void mfg_core_stacks_stop(void);
+/*
+ * Unpublish the table and the pools, let @wait_readers wait out whoever
+ * may still read them (the unwinder API runs in any context, preemption
+ * disabled), then free them. All stacks must have been reaped.
+ */
+void mfg_core_stacks_stop(void (*wait_readers)(void));
 bool mfg_core_stacks_started(void);
 
 /* --- statistics --------------------------------------------------------- */

@@ -869,12 +869,15 @@ extern "C" unsigned int mfg_core_drop_released(void)
 	return dropped;
 }
 
-extern "C" void mfg_core_stacks_stop(void)
+extern "C" void mfg_core_stacks_stop(void (*wait_readers)(void))
 {
 	TaskHash *t = g_tasks.load_relaxed();
 	StackPool *p = g_pool.load_relaxed();
 	g_tasks.store_release(nullptr);
 	g_pool.store_release(nullptr);
+	// mfg_stack_trace_save() and mfg_ret_addr() look the table up with no
+	// user and no frame left: another module's unwinder may call them now.
+	wait_readers();
 	TaskHash::destroy(t);
 	StackPool::destroy(p);
 }

@@ -155,6 +155,12 @@ static void mfg_find_tracepoint(struct tracepoint *tp, void *priv)
 		*(struct tracepoint **)priv = tp;
 }
 
+/* Readers of the task table run with preemption disabled: see core.h. */
+static void mfg_wait_table_readers(void)
+{
+	synchronize_rcu();
+}
+
 int mfg_start_locked(void)
 {
 	int ret;
@@ -174,7 +180,7 @@ int mfg_start_locked(void)
 		return ret;
 	ret = tracepoint_probe_register(mfg_tp_free, mfg_task_free_probe, NULL);
 	if (ret) {
-		mfg_core_stacks_stop();
+		mfg_core_stacks_stop(mfg_wait_table_readers);
 		return ret;
 	}
 started:
@@ -278,7 +284,7 @@ static bool mfg_drain_locked(void)
 	tracepoint_probe_unregister(mfg_tp_free, mfg_task_free_probe, NULL);
 	tracepoint_synchronize_unregister();
 	mfg_reap_locked(true);
-	mfg_core_stacks_stop();
+	mfg_core_stacks_stop(mfg_wait_table_readers);
 	mfg_holds_ref = false;
 	/*
 	 * Our caller is mfgraph code: the unregistration of a client that
@@ -340,7 +346,7 @@ void mfg_lifecycle_exit(void)
 	if (mfg_core_stacks_started()) {
 		/* Only when load failed half way: nothing can hold frames. */
 		mfg_reap_locked(true);
-		mfg_core_stacks_stop();
+		mfg_core_stacks_stop(mfg_wait_table_readers);
 	}
 	mutex_unlock(&mfg_mutex);
 }
