@@ -27,7 +27,7 @@
 static unsigned int release_sleepers_ms = 1000;
 module_param(release_sleepers_ms, uint, 0644);
 MODULE_PARM_DESC(release_sleepers_ms,
-		 "once the last user left, hand the frames of tasks still asleep in traced calls back to their callers after this many ms (0: never; wait for them to return)");
+		 "once the last user left, hand the frames of tasks still asleep in traced calls back to their callers after this many ms, checked every 100 ms (0: never; wait for them to return)");
 
 /* One per CPU: asks for a pool refill off the tracing path. */
 struct mfg_cpu_request {
