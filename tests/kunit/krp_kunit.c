@@ -859,7 +859,7 @@ static bool krp_wait_counted(struct mfg_kretprobe *rp, int calls)
 static void krp_crowd_round(struct kunit *test, struct mfg_kretprobe *rp, int n, int k, int round)
 {
 	struct krp_sleeper **s = kunit_kcalloc(test, n + k, sizeof(*s), GFP_KERNEL);
-	int i, ok = 0;
+	int i, missed, ok = 0;
 
 	KUNIT_ASSERT_NOT_NULL(test, s);
 	for (i = 0; i < n + k; i++) {
@@ -874,8 +874,9 @@ static void krp_crowd_round(struct kunit *test, struct mfg_kretprobe *rp, int n,
 	}
 	/* Every sleeper is inside (or missed): nobody returned yet. */
 	KUNIT_EXPECT_TRUE(test, krp_wait_counted(rp, round * (n + k)));
+	missed = READ_ONCE(rp->nmissed);
 	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&krp_wait_entries), round * n, "round %d", round);
-	KUNIT_EXPECT_EQ_MSG(test, READ_ONCE(rp->nmissed), round * k, "round %d", round);
+	KUNIT_EXPECT_EQ_MSG(test, missed, round * k, "round %d", round);
 	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&krp_wait_returns), (round - 1) * n,
 			    "round %d", round);
 	for (i = 0; i < n + k; i++)
@@ -886,8 +887,9 @@ static void krp_crowd_round(struct kunit *test, struct mfg_kretprobe *rp, int n,
 	}
 	KUNIT_EXPECT_EQ(test, ok, n + k);
 	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&krp_wait_entries), round * n, "round %d", round);
+	missed = READ_ONCE(rp->nmissed);
 	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&krp_wait_returns), round * n, "round %d", round);
-	KUNIT_EXPECT_EQ_MSG(test, READ_ONCE(rp->nmissed), round * k, "round %d", round);
+	KUNIT_EXPECT_EQ_MSG(test, missed, round * k, "round %d", round);
 }
 
 /* A pooled probe with @maxactive; @n instances expected, @k calls over. */
@@ -925,6 +927,17 @@ static void krp_maxactive_default(struct kunit *test)
 	krp_maxactive_check(test, 0, max(10, 2 * (int)num_possible_cpus()), 1);
 }
 
+/* Expect @rp refused with @err; unregister it if it was not, for the next cases. */
+static void krp_expect_refused(struct kunit *test, struct mfg_kretprobe *rp, int err,
+			       const char *what)
+{
+	int ret = mfg_register_kretprobe(rp);
+
+	KUNIT_EXPECT_EQ_MSG(test, ret, err, "%s", what);
+	if (!ret)
+		mfg_unregister_kretprobe(rp);
+}
+
 /* Each refused with its errno, leaving nothing registered. */
 static void krp_bad_limits(struct kunit *test)
 {
@@ -945,6 +958,7 @@ static void krp_bad_limits(struct kunit *test)
 	struct mfg_kretprobe *rp = kunit_kzalloc(test, sizeof(*rp), GFP_KERNEL);
 	struct mfg_kretprobe_stats base;
 	struct completion done;
+	char what[16];
 	unsigned int i;
 
 	KUNIT_ASSERT_NOT_NULL(test, rp);
@@ -955,7 +969,8 @@ static void krp_bad_limits(struct kunit *test)
 		krp_wait_probe(rp);
 		rp->maxactive = bad[i].maxactive;
 		rp->data_size = bad[i].data_size;
-		KUNIT_EXPECT_EQ_MSG(test, mfg_register_kretprobe(rp), bad[i].err, "case %u", i);
+		snprintf(what, sizeof(what), "case %u", i);
+		krp_expect_refused(test, rp, bad[i].err, what);
 		krp_expect_pools(test, &base, 0, 0, "after a refusal");
 		KUNIT_EXPECT_EQ(test, krp_target_wait(&done), 99);
 		KUNIT_EXPECT_EQ_MSG(test, atomic_read(&krp_wait_entries), 0, "case %u", i);
@@ -1010,8 +1025,8 @@ static void krp_enospc(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, c[0].rp.inline_instance && c[1].rp.inline_instance);
 	KUNIT_EXPECT_FALSE(test, c[2].rp.inline_instance);
 	/* Full: a pooled probe, then an inline one (too big for the frame either way). */
-	KUNIT_EXPECT_EQ(test, mfg_register_kretprobe(&c[nfit].rp), -ENOSPC);
-	KUNIT_EXPECT_EQ(test, mfg_register_kretprobe(&c[nfit + 1].rp), -ENOSPC);
+	krp_expect_refused(test, &c[nfit].rp, -ENOSPC, "a pooled probe over");
+	krp_expect_refused(test, &c[nfit + 1].rp, -ENOSPC, "an inline probe over");
 	mfg_kretprobe_get_stats(&st);
 	KUNIT_EXPECT_EQ(test, st.pools, base.pools + npooled);
 	init_completion(&done);
@@ -1025,7 +1040,7 @@ static void krp_enospc(struct kunit *test)
 	/* One goes: a pooled probe fits again, and only one. */
 	mfg_unregister_kretprobe(&c[nfit - 1].rp);
 	KUNIT_EXPECT_EQ(test, mfg_register_kretprobe(&c[nfit].rp), 0);
-	KUNIT_EXPECT_EQ(test, mfg_register_kretprobe(&c[nfit - 1].rp), -ENOSPC);
+	krp_expect_refused(test, &c[nfit - 1].rp, -ENOSPC, "full again");
 	KUNIT_EXPECT_EQ(test, krp_target_wait(&done), 99);
 	KUNIT_EXPECT_EQ(test, atomic_read(&c[nfit].returns), 1);
 	KUNIT_EXPECT_EQ(test, atomic_read(&c[nfit - 1].returns), 1);
