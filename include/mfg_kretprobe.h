@@ -31,6 +31,9 @@
 
 /* The largest per-call data a probe may keep on the shadow stack. */
 #define MFG_KRETPROBE_INLINE_DATA 64
+/* The largest data_size and maxactive (the kernel's own limits). */
+#define MFG_KRETPROBE_MAX_DATA 4096
+#define MFG_KRETPROBE_MAXACTIVE_MAX 4096
 
 struct mfg_kretprobe;
 struct mfg_krp_pool;
@@ -74,9 +77,14 @@ typedef int (*mfg_kretprobe_handler_t)(struct mfg_kretprobe_instance *ri, struct
  * @offset: must be 0: only function entries can be probed
  * @handler: called at the function's return (may be NULL)
  * @entry_handler: called at the function's entry (may be NULL)
- * @data_size: bytes of per-call data in each instance
- * @maxactive: instances in the pool of a probe that needs one (0: the
- *             kernel's default, max(10, 2 x possible CPUs))
+ * @data_size: bytes of per-call data in each instance, at most
+ *             %MFG_KRETPROBE_MAX_DATA
+ * @maxactive: instances in the pool of a probe that needs one, at most
+ *             %MFG_KRETPROBE_MAXACTIVE_MAX (0: the kernel's default,
+ *             max(10, 2 x possible CPUs), written back here when a pool is
+ *             made); at most that many of its calls can be in flight at once
+ *             (a pooled instance of a task that exits inside the call comes
+ *             back when the task is freed)
  * @nmissed: calls this probe missed: its pool was empty, or mfgraph had no
  *           frame for the call (no shadow stack for the task, or no room
  *           left on it)
@@ -128,11 +136,14 @@ static inline bool mfg_kretprobe_gone(const struct mfg_kretprobe *rp)
  * @instances: the instances in those pools
  * @retired_pools: of @pools, those of probes gone since, kept until the
  *                 last of their calls returns or no return can come
+ * @reclaimed: pooled instances given back since mfg_kretprobe loaded because
+ *             their task exited inside the probed call
  */
 struct mfg_kretprobe_stats {
 	unsigned int pools;
 	unsigned int instances;
 	unsigned int retired_pools;
+	unsigned int reclaimed;
 };
 
 /**
@@ -141,9 +152,12 @@ struct mfg_kretprobe_stats {
  *
  * Context: process context, may sleep.
  * Return: 0; -ENOENT for an unknown symbol; -EINVAL for a non-zero offset,
- * no handler at all, both or neither of @symbol_name and @addr, or a function
- * ftrace cannot trace; -EBUSY when @rp is registered already; -ENOSPC when
- * the function's probes already fill a frame; -ENOMEM.
+ * no handler at all, both or neither of @symbol_name and @addr, a negative
+ * @maxactive, or a function ftrace cannot trace; -E2BIG for @data_size over
+ * %MFG_KRETPROBE_MAX_DATA or @maxactive over %MFG_KRETPROBE_MAXACTIVE_MAX;
+ * -EBUSY when @rp is registered already; -ENOSPC when the function's probes
+ * already fill a frame (%MFG_MAX_DATA_WORDS words: an inline record takes
+ * 1 + its instance's words, a pooled one 2); -ENOMEM.
  */
 int mfg_register_kretprobe(struct mfg_kretprobe *rp);
 

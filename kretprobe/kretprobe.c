@@ -26,6 +26,12 @@
  * soon as mfgraph no longer calls us: once mfg_unregister() returns no return
  * callback of ours runs again, so no instance can come back.
  *
+ * Task exit: a task that exits inside a probed call never returns from it,
+ * and no return callback comes for its frames. Its pooled instances come
+ * back when the task is freed (sched_process_free, as the kernel's
+ * rethook_flush_task()): every pool knows all its instances, and an
+ * instance out names its task.
+ *
  * Module unload: a module notifier marks the probes on a going module's
  * functions gone (as the kernel's kprobe_gone()), takes them off their
  * functions and the filter, and keeps them on a list until unregistered.
@@ -41,6 +47,8 @@
 #include <linux/percpu.h>
 #include <linux/rculist.h>
 #include <linux/sched.h>
+#include <linux/spinlock.h>
+#include <linux/tracepoint.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
@@ -77,6 +85,10 @@ struct mfg_krp_pool {
 	 */
 	atomic_t pending;
 	struct list_head retired;	/* on mfg_krp_retired; mfg_krp_mutex */
+	struct list_head node;		/* on mfg_krp_pools; mfg_krp_pools_lock */
+	bool is_retired;		/* mfg_krp_pools_lock */
+	/* Every instance: a free one has no task, one out its caller's. */
+	struct mfg_kretprobe_instance *all[];
 };
 
 static DEFINE_MUTEX(mfg_krp_mutex);
@@ -102,6 +114,14 @@ static struct mfg_krp_text {
 static unsigned int mfg_krp_gone_next;
 /* What mfg_kretprobe_get_stats() reports; mfg_krp_mutex. */
 static unsigned int mfg_krp_nr_pools, mfg_krp_nr_instances, mfg_krp_nr_retired;
+/*
+ * Every pool, for the task-free probe (any context but NMI: an RCU
+ * callback), which gives back the instances an exited task kept.
+ */
+static DEFINE_RAW_SPINLOCK(mfg_krp_pools_lock);
+static LIST_HEAD(mfg_krp_pools);
+static atomic_t mfg_krp_reclaimed;
+static struct tracepoint *mfg_krp_tp_free;
 
 /*
  * A return that gives back a retired pool's last instance cannot free it
@@ -215,15 +235,18 @@ static int mfg_krp_entry(const struct mfg_entry *trace, struct mfg_ops *ops,
 		}
 		ri->rp = rp;
 		ri->ret_addr = trace->ret_addr;
-		ri->task = current;
+		/* Last: for mfg_krp_task_free(), the instance is now current's. */
+		WRITE_ONCE(ri->task, current);
 		this_cpu_inc(*rp->hits);
 		if (rp->entry_handler) {
 			if (!regs)
 				regs = mfg_krp_entry_regs(fregs, &regs_buf);
 			if (rp->entry_handler(ri, regs)) {
 				/* As in the kernel: no return handler for this call. */
-				if (ri->pool)
+				if (ri->pool) {
+					WRITE_ONCE(ri->task, NULL);
 					objpool_push(ri, &ri->pool->head);
+				}
 				rec[0] = rp->record_words;	/* skipped */
 				continue;
 			}
@@ -327,6 +350,7 @@ static void mfg_krp_return(const struct mfg_return *trace, struct mfg_ops *ops,
 		}
 		if (!ri->pool)
 			continue;
+		WRITE_ONCE(ri->task, NULL);
 		if (rp)
 			objpool_push(ri, &ri->pool->head);
 		else if (atomic_dec_and_test(&ri->pool->pending))
@@ -335,25 +359,74 @@ static void mfg_krp_return(const struct mfg_return *trace, struct mfg_ops *ops,
 	}
 }
 
+/*
+ * @task is being freed: it can never return from a call it was in. Give back
+ * the pooled instances those calls kept. An RCU callback: no entry or
+ * return of @task runs, and the instances it holds name it until here.
+ */
+static void mfg_krp_task_free(void *data, struct task_struct *task)
+{
+	struct mfg_kretprobe_instance *ri;
+	struct mfg_krp_pool *pool;
+	unsigned long flags;
+	int i;
+
+	raw_spin_lock_irqsave(&mfg_krp_pools_lock, flags);
+	list_for_each_entry(pool, &mfg_krp_pools, node) {
+		for (i = 0; i < pool->nr; i++) {
+			ri = pool->all[i];
+			if (READ_ONCE(ri->task) != task)
+				continue;
+			WRITE_ONCE(ri->task, NULL);
+			atomic_inc(&mfg_krp_reclaimed);
+			if (!pool->is_retired)
+				objpool_push(ri, &pool->head);
+			else if (atomic_dec_and_test(&pool->pending))
+				irq_work_queue(&mfg_krp_reap_irq_work);
+		}
+	}
+	raw_spin_unlock_irqrestore(&mfg_krp_pools_lock, flags);
+}
+
+static void mfg_krp_find_tracepoint(struct tracepoint *tp, void *priv)
+{
+	if (!strcmp(tp->name, "sched_process_free"))
+		*(struct tracepoint **)priv = tp;
+}
+
 /* ------------------------------------------------------------ registration */
 
 static int mfg_krp_make_pool(struct mfg_kretprobe *rp)
 {
-	int n = rp->maxactive > 0 ? rp->maxactive : max(10, 2 * (int)num_possible_cpus());
-	struct mfg_krp_pool *pool = kzalloc(sizeof(*pool), GFP_KERNEL);
-	int ret;
+	int n = rp->maxactive ?: max(10, 2 * (int)num_possible_cpus());
+	struct mfg_krp_pool *pool = kzalloc(struct_size(pool, all, n), GFP_KERNEL);
+	int i, ret;
 
 	lockdep_assert_held(&mfg_krp_mutex);
 	if (!pool)
 		return -ENOMEM;
+	pool->nr = n;
 	ret = objpool_init(&pool->head, n, sizeof(struct mfg_kretprobe_instance) + rp->data_size,
 			   GFP_KERNEL, NULL, NULL, NULL);
 	if (ret) {
 		kfree(pool);
 		return ret;
 	}
-	pool->nr = n;
+	/* Nobody else sees the pool yet: take every instance once to know it. */
+	for (i = 0; i < n; i++)
+		pool->all[i] = objpool_pop(&pool->head);
+	for (i = 0; i < n; i++) {
+		if (WARN_ON_ONCE(!pool->all[i])) {
+			objpool_free(&pool->head);
+			kfree(pool);
+			return -ENOMEM;
+		}
+		objpool_push(pool->all[i], &pool->head);
+	}
 	atomic_set(&pool->pending, 0);
+	raw_spin_lock_irq(&mfg_krp_pools_lock);
+	list_add_tail(&pool->node, &mfg_krp_pools);
+	raw_spin_unlock_irq(&mfg_krp_pools_lock);
 	mfg_krp_nr_pools++;
 	mfg_krp_nr_instances += n;
 	rp->pool = pool;
@@ -365,6 +438,9 @@ static int mfg_krp_make_pool(struct mfg_kretprobe *rp)
 static void mfg_krp_free_pool(struct mfg_krp_pool *pool)
 {
 	lockdep_assert_held(&mfg_krp_mutex);
+	raw_spin_lock_irq(&mfg_krp_pools_lock);
+	list_del(&pool->node);
+	raw_spin_unlock_irq(&mfg_krp_pools_lock);
 	mfg_krp_nr_pools--;
 	mfg_krp_nr_instances -= pool->nr;
 	objpool_free(&pool->head);
@@ -384,6 +460,10 @@ static void mfg_krp_retire_pool(struct mfg_krp_pool *pool)
 	int out = pool->nr;
 
 	lockdep_assert_held(&mfg_krp_mutex);
+	/* From now on the task-free probe counts down instead of giving back. */
+	raw_spin_lock_irq(&mfg_krp_pools_lock);
+	pool->is_retired = true;
+	raw_spin_unlock_irq(&mfg_krp_pools_lock);
 	while (objpool_pop(&pool->head))
 		out--;
 	/* Returns since the probe left may have counted down already. */
@@ -515,6 +595,20 @@ static int mfg_krp_check(struct mfg_kretprobe *rp)
 	if (!rp->symbol_name == !rp->addr) {
 		pr_err("mfg_kretprobe: give exactly one of symbol_name and addr\n");
 		return -EINVAL;
+	}
+	if (rp->maxactive < 0) {
+		pr_err("mfg_kretprobe: maxactive %d is negative\n", rp->maxactive);
+		return -EINVAL;
+	}
+	if (rp->maxactive > MFG_KRETPROBE_MAXACTIVE_MAX) {
+		pr_err("mfg_kretprobe: maxactive %d is over %d\n", rp->maxactive,
+		       MFG_KRETPROBE_MAXACTIVE_MAX);
+		return -E2BIG;
+	}
+	if (rp->data_size > MFG_KRETPROBE_MAX_DATA) {
+		pr_err("mfg_kretprobe: data_size %zu is over %d\n", rp->data_size,
+		       MFG_KRETPROBE_MAX_DATA);
+		return -E2BIG;
 	}
 	return 0;
 }
@@ -801,6 +895,7 @@ void mfg_kretprobe_get_stats(struct mfg_kretprobe_stats *st)
 	st->pools = mfg_krp_nr_pools;
 	st->instances = mfg_krp_nr_instances;
 	st->retired_pools = mfg_krp_nr_retired;
+	st->reclaimed = atomic_read(&mfg_krp_reclaimed);
 	mutex_unlock(&mfg_krp_mutex);
 }
 EXPORT_SYMBOL_GPL(mfg_kretprobe_get_stats);
@@ -842,8 +937,9 @@ static int mfg_krp_show(struct seq_file *m, void *unused)
 	/* Their address may hold another module's code now: print no symbol of it. */
 	list_for_each_entry(rp, &mfg_krp_gone, gone_node)
 		mfg_krp_show_probe(m, rp, rp->symbol_name ?: "(address)");
-	seq_printf(m, "pools: %u (retired %u), instances: %u\n", mfg_krp_nr_pools,
-		   mfg_krp_nr_retired, mfg_krp_nr_instances);
+	seq_printf(m, "pools: %u (retired %u), instances: %u, reclaimed at exit: %d\n",
+		   mfg_krp_nr_pools, mfg_krp_nr_retired, mfg_krp_nr_instances,
+		   atomic_read(&mfg_krp_reclaimed));
 	mutex_unlock(&mfg_krp_mutex);
 	return 0;
 }
@@ -852,10 +948,23 @@ DEFINE_SHOW_ATTRIBUTE(mfg_krp);
 static int __init mfg_krp_init(void)
 {
 	struct dentry *dir;
-	int ret = register_module_notifier(&mfg_krp_module_nb);
+	int ret;
 
+	for_each_kernel_tracepoint(mfg_krp_find_tracepoint, &mfg_krp_tp_free);
+	if (!mfg_krp_tp_free) {
+		pr_err("mfg_kretprobe: no sched_process_free tracepoint\n");
+		return -ENOENT;
+	}
+	ret = tracepoint_probe_register(mfg_krp_tp_free, mfg_krp_task_free, NULL);
+	if (ret) {
+		pr_err("mfg_kretprobe: cannot watch task exits: error %d\n", ret);
+		return ret;
+	}
+	ret = register_module_notifier(&mfg_krp_module_nb);
 	if (ret) {
 		pr_err("mfg_kretprobe: cannot watch module unloads: error %d\n", ret);
+		tracepoint_probe_unregister(mfg_krp_tp_free, mfg_krp_task_free, NULL);
+		tracepoint_synchronize_unregister();
 		return ret;
 	}
 	/* mfgraph creates its directory; we only add a file to it. */
@@ -871,6 +980,9 @@ static void __exit mfg_krp_exit(void)
 {
 	debugfs_remove(mfg_krp_debugfs);
 	unregister_module_notifier(&mfg_krp_module_nb);
+	tracepoint_probe_unregister(mfg_krp_tp_free, mfg_krp_task_free, NULL);
+	/* The probe may still run on another CPU: let it finish with the pools. */
+	tracepoint_synchronize_unregister();
 	/* Every user of ours holds us loaded while it has probes. */
 	WARN_ON(mfg_krp_nr_funcs || !list_empty(&mfg_krp_gone));
 	/* mfgraph no longer calls us: nothing queues a reap after these. */

@@ -12,6 +12,7 @@
 #include <kunit/test.h>
 #include <linux/atomic.h>
 #include <linux/delay.h>
+#include <linux/hrtimer.h>
 #include <linux/kallsyms.h>
 #include <linux/kprobes.h>
 #include <linux/kthread.h>
@@ -832,6 +833,543 @@ static void krp_bad_input(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mfg_enable_kretprobe(&rp), -EINVAL);
 }
 
+/* ------------------------------------------------------------ maxactive */
+
+/*
+ * Wait until @rp counted @calls calls of krp_target_wait() since
+ * krp_wait_probe(): each either got an instance (an entry) or missed.
+ */
+static bool krp_wait_counted(struct mfg_kretprobe *rp, int calls)
+{
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		if (atomic_read(&krp_wait_entries) + READ_ONCE(rp->nmissed) >= calls)
+			return true;
+		msleep(20);
+	}
+	return false;
+}
+
+/*
+ * Round @round of a crowd: @n + @k sleepers inside krp_target_wait() at
+ * once, released together. A pool of @n instances serves @n of them and
+ * misses @k; what was counted before this round is (@round - 1) times that.
+ */
+static void krp_crowd_round(struct kunit *test, struct mfg_kretprobe *rp, int n, int k, int round)
+{
+	struct krp_sleeper **s = kunit_kcalloc(test, n + k, sizeof(*s), GFP_KERNEL);
+	int i, missed, ok = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	for (i = 0; i < n + k; i++) {
+		struct task_struct *t;
+
+		s[i] = kunit_kzalloc(test, sizeof(*s[i]), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, s[i]);
+		init_completion(&s[i]->wake);
+		init_completion(&s[i]->done);
+		t = kthread_run(krp_sleeper_fn, s[i], "krp_crowd/%d", i);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	}
+	/* Every sleeper is inside (or missed): nobody returned yet. */
+	KUNIT_EXPECT_TRUE(test, krp_wait_counted(rp, round * (n + k)));
+	missed = READ_ONCE(rp->nmissed);
+	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&krp_wait_entries), round * n, "round %d", round);
+	KUNIT_EXPECT_EQ_MSG(test, missed, round * k, "round %d", round);
+	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&krp_wait_returns), (round - 1) * n,
+			    "round %d", round);
+	for (i = 0; i < n + k; i++)
+		complete(&s[i]->wake);
+	for (i = 0; i < n + k; i++) {
+		wait_for_completion(&s[i]->done);
+		ok += s[i]->result == 99;
+	}
+	KUNIT_EXPECT_EQ(test, ok, n + k);
+	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&krp_wait_entries), round * n, "round %d", round);
+	missed = READ_ONCE(rp->nmissed);
+	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&krp_wait_returns), round * n, "round %d", round);
+	KUNIT_EXPECT_EQ_MSG(test, missed, round * k, "round %d", round);
+}
+
+/* A pooled probe with @maxactive; @n instances expected, @k calls over. */
+static void krp_maxactive_check(struct kunit *test, int maxactive, int n, int k)
+{
+	struct mfg_kretprobe *rp = kunit_kzalloc(test, sizeof(*rp), GFP_KERNEL);
+	struct mfg_kretprobe_stats base, st;
+
+	KUNIT_ASSERT_NOT_NULL(test, rp);
+	mfg_kretprobe_get_stats(&base);
+	krp_wait_probe(rp);
+	rp->maxactive = maxactive;
+	KUNIT_ASSERT_EQ(test, mfg_register_kretprobe(rp), 0);
+	KUNIT_EXPECT_FALSE(test, rp->inline_instance);
+	/* As documented: the pool's size is written back. */
+	KUNIT_EXPECT_EQ(test, rp->maxactive, n);
+	mfg_kretprobe_get_stats(&st);
+	KUNIT_EXPECT_EQ(test, st.pools, base.pools + 1);
+	KUNIT_EXPECT_EQ(test, st.instances, base.instances + n);
+	krp_crowd_round(test, rp, n, k, 1);
+	/* All came back: the second round gets the whole pool again. */
+	krp_crowd_round(test, rp, n, k, 2);
+	mfg_unregister_kretprobe(rp);
+	krp_expect_pools(test, &base, 0, 0, "at the end");
+}
+
+static void krp_maxactive_exact(struct kunit *test)
+{
+	krp_maxactive_check(test, 3, 3, 2);
+}
+
+static void krp_maxactive_default(struct kunit *test)
+{
+	/* The documented default: max(10, 2 x possible CPUs). */
+	krp_maxactive_check(test, 0, max(10, 2 * (int)num_possible_cpus()), 1);
+}
+
+/* Expect @rp refused with @err; unregister it if it was not, for the next cases. */
+static void krp_expect_refused(struct kunit *test, struct mfg_kretprobe *rp, int err,
+			       const char *what)
+{
+	int ret = mfg_register_kretprobe(rp);
+
+	KUNIT_EXPECT_EQ_MSG(test, ret, err, "%s", what);
+	if (!ret)
+		mfg_unregister_kretprobe(rp);
+}
+
+/* Each refused with its errno, leaving nothing registered. */
+static void krp_bad_limits(struct kunit *test)
+{
+	static const struct {
+		int maxactive;
+		size_t data_size;
+		int err;
+	} bad[] = {
+		{ -1, 300, -EINVAL },
+		{ INT_MIN, 300, -EINVAL },
+		{ -1, 8, -EINVAL },	/* an inline probe's maxactive is checked too */
+		{ MFG_KRETPROBE_MAXACTIVE_MAX + 1, 300, -E2BIG },
+		{ INT_MAX, 300, -E2BIG },
+		{ 1, MFG_KRETPROBE_MAX_DATA + 1, -E2BIG },
+		{ 1, SIZE_MAX, -E2BIG },
+		{ 1, (size_t)INT_MAX + 1, -E2BIG },
+	};
+	struct mfg_kretprobe *rp = kunit_kzalloc(test, sizeof(*rp), GFP_KERNEL);
+	struct mfg_kretprobe_stats base;
+	struct completion done;
+	char what[16];
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, rp);
+	mfg_kretprobe_get_stats(&base);
+	init_completion(&done);
+	complete_all(&done);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		krp_wait_probe(rp);
+		rp->maxactive = bad[i].maxactive;
+		rp->data_size = bad[i].data_size;
+		snprintf(what, sizeof(what), "case %u", i);
+		krp_expect_refused(test, rp, bad[i].err, what);
+		krp_expect_pools(test, &base, 0, 0, "after a refusal");
+		KUNIT_EXPECT_EQ(test, krp_target_wait(&done), 99);
+		KUNIT_EXPECT_EQ_MSG(test, atomic_read(&krp_wait_entries), 0, "case %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, atomic_read(&krp_wait_returns), 0, "case %u", i);
+	}
+	/* The limits themselves are allowed. */
+	krp_wait_probe(rp);
+	rp->maxactive = MFG_KRETPROBE_MAXACTIVE_MAX;
+	KUNIT_ASSERT_EQ(test, mfg_register_kretprobe(rp), 0);
+	KUNIT_EXPECT_EQ(test, krp_target_wait(&done), 99);
+	KUNIT_EXPECT_EQ(test, atomic_read(&krp_wait_returns), 1);
+	mfg_unregister_kretprobe(rp);
+	krp_wait_probe(rp);
+	rp->maxactive = 1;
+	rp->data_size = MFG_KRETPROBE_MAX_DATA;
+	KUNIT_ASSERT_EQ(test, mfg_register_kretprobe(rp), 0);
+	KUNIT_EXPECT_EQ(test, krp_target_wait(&done), 99);
+	KUNIT_EXPECT_EQ(test, atomic_read(&krp_wait_returns), 1);
+	mfg_unregister_kretprobe(rp);
+	krp_expect_pools(test, &base, 0, 0, "at the end");
+}
+
+/* ------------------------------------------------------------ -ENOSPC */
+
+/*
+ * The documented frame budget: MFG_MAX_DATA_WORDS words per call; an inline
+ * record takes 1 + its instance's words, a pooled one 2. Two inline probes
+ * with MFG_KRETPROBE_INLINE_DATA bytes, then pooled ones fill the frame; the
+ * next probe, of either kind, gets -ENOSPC and nothing of it stays.
+ */
+static void krp_enospc(struct kunit *test)
+{
+	const unsigned int inline_words = 1 +
+		DIV_ROUND_UP(sizeof(struct mfg_kretprobe_instance) + MFG_KRETPROBE_INLINE_DATA,
+			     sizeof(unsigned long));
+	const unsigned int npooled = (MFG_MAX_DATA_WORDS - 2 * inline_words) / 2;
+	const unsigned int nfit = 2 + npooled;
+	struct krp_counted *c;
+	struct mfg_kretprobe_stats base, st;
+	struct completion done;
+	unsigned int i;
+
+	/* The layout this case is written for must leave room for both kinds. */
+	KUNIT_ASSERT_GE(test, MFG_MAX_DATA_WORDS, 2 * inline_words + 2);
+	c = kunit_kcalloc(test, nfit + 2, sizeof(*c), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	mfg_kretprobe_get_stats(&base);
+	for (i = 0; i < nfit + 2; i++)
+		krp_counted_init(&c[i], i < 2 || i == nfit + 1 ? MFG_KRETPROBE_INLINE_DATA : 300);
+	for (i = 0; i < nfit; i++)
+		KUNIT_ASSERT_EQ_MSG(test, mfg_register_kretprobe(&c[i].rp), 0, "probe %u", i);
+	KUNIT_EXPECT_TRUE(test, c[0].rp.inline_instance && c[1].rp.inline_instance);
+	KUNIT_EXPECT_FALSE(test, c[2].rp.inline_instance);
+	/* Full: a pooled probe, then an inline one (too big for the frame either way). */
+	krp_expect_refused(test, &c[nfit].rp, -ENOSPC, "a pooled probe over");
+	krp_expect_refused(test, &c[nfit + 1].rp, -ENOSPC, "an inline probe over");
+	mfg_kretprobe_get_stats(&st);
+	KUNIT_EXPECT_EQ(test, st.pools, base.pools + npooled);
+	init_completion(&done);
+	complete_all(&done);
+	KUNIT_EXPECT_EQ(test, krp_target_wait(&done), 99);
+	for (i = 0; i < nfit + 2; i++) {
+		KUNIT_EXPECT_EQ_MSG(test, atomic_read(&c[i].returns), (int)(i < nfit),
+				    "probe %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, c[i].rp.nmissed, 0, "probe %u", i);
+	}
+	/* One goes: a pooled probe fits again, and only one. */
+	mfg_unregister_kretprobe(&c[nfit - 1].rp);
+	KUNIT_EXPECT_EQ(test, mfg_register_kretprobe(&c[nfit].rp), 0);
+	krp_expect_refused(test, &c[nfit - 1].rp, -ENOSPC, "full again");
+	KUNIT_EXPECT_EQ(test, krp_target_wait(&done), 99);
+	KUNIT_EXPECT_EQ(test, atomic_read(&c[nfit].returns), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&c[nfit - 1].returns), 1);
+	mfg_unregister_kretprobe(&c[nfit].rp);
+	for (i = 0; i < nfit - 1; i++)
+		mfg_unregister_kretprobe(&c[i].rp);
+	krp_expect_pools(test, &base, 0, 0, "at the end");
+}
+
+/* ------------------------------------------------------------ pool exhaustion */
+
+/* The entry handler skips the return of calls waiting on this completion. */
+static struct completion *krp_skip_wake;
+
+static int krp_skip_entry(struct mfg_kretprobe_instance *ri, struct pt_regs *regs)
+{
+	atomic_inc(&krp_wait_entries);
+	return regs_get_kernel_argument(regs, 0) == (unsigned long)READ_ONCE(krp_skip_wake);
+}
+
+/*
+ * An entry handler that returns non-zero gives its pooled instance back at
+ * once: with one instance, a call skipped while asleep leaves it to the next
+ * call, and neither is a miss.
+ */
+static void krp_entry_skip(struct kunit *test)
+{
+	struct mfg_kretprobe *rp = kunit_kzalloc(test, sizeof(*rp), GFP_KERNEL);
+	struct mfg_kretprobe_stats base;
+	struct krp_sleeper *skipped, *kept;
+
+	KUNIT_ASSERT_NOT_NULL(test, rp);
+	mfg_kretprobe_get_stats(&base);
+	krp_wait_probe(rp);
+	rp->entry_handler = krp_skip_entry;
+	rp->maxactive = 1;
+	KUNIT_ASSERT_EQ(test, mfg_register_kretprobe(rp), 0);
+	KUNIT_EXPECT_FALSE(test, rp->inline_instance);
+	skipped = kunit_kzalloc(test, sizeof(*skipped), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, skipped);
+	init_completion(&skipped->wake);
+	init_completion(&skipped->done);
+	WRITE_ONCE(krp_skip_wake, &skipped->wake);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(kthread_run(krp_sleeper_fn, skipped, "krp_skipped")));
+	KUNIT_ASSERT_TRUE(test, mfg_test_wait_for(&krp_wait_entries, 1));
+	/* Its entry callback, which gives the instance back, has finished. */
+	synchronize_rcu();
+	kept = krp_start_sleeper_counted_by(test, &krp_wait_entries);
+	KUNIT_EXPECT_TRUE(test, mfg_test_wait_for(&krp_wait_entries, 2));
+	KUNIT_EXPECT_EQ(test, rp->nmissed, 0);
+	krp_finish_sleeper(skipped);
+	krp_finish_sleeper(kept);
+	KUNIT_EXPECT_EQ(test, skipped->result, 99);
+	KUNIT_EXPECT_EQ(test, kept->result, 99);
+	KUNIT_EXPECT_EQ(test, atomic_read(&krp_wait_entries), 2);
+	/* Only the call that was not skipped got its return handler. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&krp_wait_returns), 1);
+	KUNIT_EXPECT_EQ(test, rp->nmissed, 0);
+	WRITE_ONCE(krp_skip_wake, NULL);
+	mfg_unregister_kretprobe(rp);
+	krp_expect_pools(test, &base, 0, 0, "at the end");
+}
+
+/* A call of krp_target_inner() from a hard interrupt or another CPU. */
+struct krp_irq_call {
+	struct hrtimer timer;
+	atomic_t fired;
+	int result;
+	bool in_irq;
+};
+
+static int krp_irq_nop(void *arg)
+{
+	return 41;
+}
+
+static void krp_irq_call_fn(void *arg)
+{
+	struct krp_irq_call *c = arg;
+
+	c->in_irq = in_hardirq();
+	c->result = krp_target_inner(krp_irq_nop, NULL);
+	atomic_inc(&c->fired);
+}
+
+static enum hrtimer_restart krp_irq_timer_fn(struct hrtimer *timer)
+{
+	krp_irq_call_fn(container_of(timer, struct krp_irq_call, timer));
+	return HRTIMER_NORESTART;
+}
+
+/* Call it from a timer interrupt that lands on current, spinning here. */
+static bool krp_call_from_irq(struct krp_irq_call *c)
+{
+	unsigned long deadline = jiffies + 5 * HZ;
+
+	atomic_set(&c->fired, 0);
+	c->result = 0;
+	c->in_irq = false;
+	hrtimer_init(&c->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_HARD);
+	c->timer.function = krp_irq_timer_fn;
+	preempt_disable();
+	hrtimer_start(&c->timer, ns_to_ktime(100 * NSEC_PER_USEC), HRTIMER_MODE_REL_PINNED_HARD);
+	while (!atomic_read(&c->fired) && time_before(jiffies, deadline))
+		cpu_relax();
+	preempt_enable();
+	hrtimer_cancel(&c->timer);
+	return atomic_read(&c->fired) == 1 && c->in_irq && c->result == 42;
+}
+
+static int krp_inner_wait(void *arg)
+{
+	wait_for_completion(arg);
+	return 98;
+}
+
+static int krp_inner_sleeper_fn(void *arg)
+{
+	struct krp_sleeper *s = arg;
+
+	s->result = krp_target_inner(krp_inner_wait, &s->wake);
+	complete(&s->done);
+	return 0;
+}
+
+/*
+ * One instance, held by a sleeping call: a call from a hard interrupt and
+ * one from another CPU find the pool empty, each counts one miss and runs
+ * on unharmed; once the sleeper returned, the interrupt's call gets the
+ * instance.
+ */
+static void krp_pool_empty_in_irq(struct kunit *test)
+{
+	struct krp_counted *c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	struct krp_irq_call *irq = kunit_kzalloc(test, sizeof(*irq), GFP_KERNEL);
+	struct krp_sleeper *s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
+	struct mfg_kretprobe_stats base;
+	int cpu, other, misses = 1;
+
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	KUNIT_ASSERT_NOT_NULL(test, irq);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	mfg_kretprobe_get_stats(&base);
+	krp_counted_init(c, 300);
+	c->rp.symbol_name = "krp_target_inner";
+	c->rp.maxactive = 1;
+	KUNIT_ASSERT_EQ(test, mfg_register_kretprobe(&c->rp), 0);
+	KUNIT_EXPECT_FALSE(test, c->rp.inline_instance);
+	/* A call from here first: this task has a shadow stack for the interrupts. */
+	KUNIT_EXPECT_EQ(test, krp_target_inner(krp_irq_nop, NULL), 42);
+	KUNIT_EXPECT_EQ(test, atomic_read(&c->returns), 1);
+	init_completion(&s->wake);
+	init_completion(&s->done);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(kthread_run(krp_inner_sleeper_fn, s, "krp_holder")));
+	KUNIT_ASSERT_TRUE(test, mfg_test_wait_for(&c->entries, 2));
+
+	KUNIT_EXPECT_TRUE(test, krp_call_from_irq(irq));
+	KUNIT_EXPECT_EQ(test, c->rp.nmissed, 1);
+	cpu = get_cpu();
+	other = cpumask_any_but(cpu_online_mask, cpu);
+	put_cpu();
+	if (other < nr_cpu_ids) {
+		atomic_set(&irq->fired, 0);
+		KUNIT_EXPECT_EQ(test, smp_call_function_single(other, krp_irq_call_fn, irq, 1), 0);
+		KUNIT_EXPECT_EQ(test, atomic_read(&irq->fired), 1);
+		KUNIT_EXPECT_EQ(test, irq->result, 42);
+		misses++;
+		KUNIT_EXPECT_EQ(test, c->rp.nmissed, 2);
+	} else {
+		kunit_info(test, "one CPU online: no call from another CPU\n");
+	}
+	KUNIT_EXPECT_EQ(test, atomic_read(&c->entries), 2);
+	KUNIT_EXPECT_EQ(test, atomic_read(&c->returns), 1);
+
+	krp_finish_sleeper(s);
+	KUNIT_EXPECT_EQ(test, s->result, 99);
+	KUNIT_EXPECT_EQ(test, atomic_read(&c->returns), 2);
+	/* The instance is back: the interrupt's call gets it now. */
+	KUNIT_EXPECT_TRUE(test, krp_call_from_irq(irq));
+	KUNIT_EXPECT_EQ(test, atomic_read(&c->entries), 3);
+	KUNIT_EXPECT_EQ(test, atomic_read(&c->returns), 3);
+	KUNIT_EXPECT_EQ(test, c->rp.nmissed, misses);
+	mfg_unregister_kretprobe(&c->rp);
+	krp_expect_pools(test, &base, 0, 0, "at the end");
+}
+
+/* ------------------------------------------------------------ task exit */
+
+static atomic_t krp_graph_entries, krp_graph_returns;
+
+static int krp_graph_entry(const struct mfg_entry *trace, struct mfg_ops *ops,
+			   struct ftrace_regs *fregs)
+{
+	atomic_inc(&krp_graph_entries);
+	return 1;
+}
+
+static void krp_graph_return(const struct mfg_return *trace, struct mfg_ops *ops,
+			     struct ftrace_regs *fregs)
+{
+	atomic_inc(&krp_graph_returns);
+}
+
+struct krp_exiter {
+	struct completion inside, go;
+	int result;
+};
+
+static int krp_exit_fn(void *arg)
+{
+	struct krp_exiter *e = arg;
+
+	complete(&e->inside);
+	wait_for_completion(&e->go);
+	kthread_exit(0);
+}
+
+static int krp_exiter_fn(void *arg)
+{
+	struct krp_exiter *e = arg;
+
+	/* Never stored: the thread exits inside krp_target_exit(). */
+	e->result = krp_target_exit(krp_exit_fn, e);
+	return e->result;
+}
+
+static int krp_exit_nop(void *arg)
+{
+	return 1;
+}
+
+/* Wait up to 10 s for mfg_kretprobe to have reclaimed @n instances since @base. */
+static bool krp_wait_reclaimed(const struct mfg_kretprobe_stats *base, unsigned int n)
+{
+	struct mfg_kretprobe_stats st;
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		/* The task is freed in an RCU callback after it is reaped. */
+		rcu_barrier();
+		mfg_kretprobe_get_stats(&st);
+		if (st.reclaimed - base->reclaimed >= n)
+			return st.reclaimed - base->reclaimed == n;
+		msleep(20);
+	}
+	return false;
+}
+
+/*
+ * A kthread exits inside krp_target_exit(), which an mfgraph user traces
+ * (return wanted) and a pooled probe with one instance probes, while an
+ * inline probe elsewhere keeps mfg_kretprobe's user registered. No return
+ * callback runs for that call; when the task is freed its instance comes
+ * back: to the pool, or, @retired (its probe went while the call was in
+ * flight), to the count that frees the retired pool.
+ */
+static void krp_exit_in_call(struct kunit *test, bool retired)
+{
+	struct mfg_kretprobe keeper = {
+		.symbol_name = "krp_target_value", .handler = krp_return_nop,
+	};
+	struct mfg_ops *graph = kunit_kzalloc(test, sizeof(*graph), GFP_KERNEL);
+	struct krp_exiter *e = kunit_kzalloc(test, sizeof(*e), GFP_KERNEL);
+	struct krp_counted *c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	struct mfg_kretprobe_stats base;
+
+	KUNIT_ASSERT_NOT_NULL(test, graph);
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	mfg_kretprobe_get_stats(&base);
+	atomic_set(&krp_graph_entries, 0);
+	atomic_set(&krp_graph_returns, 0);
+	graph->entryfunc = krp_graph_entry;
+	graph->retfunc = krp_graph_return;
+	KUNIT_ASSERT_EQ(test, mfg_set_filter(graph, "krp_target_exit", true), 0);
+	KUNIT_ASSERT_EQ(test, mfg_register(graph), 0);
+	KUNIT_ASSERT_EQ(test, mfg_register_kretprobe(&keeper), 0);
+	krp_counted_init(c, 300);
+	c->rp.symbol_name = "krp_target_exit";
+	c->rp.maxactive = 1;
+	KUNIT_ASSERT_EQ(test, mfg_register_kretprobe(&c->rp), 0);
+	KUNIT_EXPECT_FALSE(test, c->rp.inline_instance);
+
+	init_completion(&e->inside);
+	init_completion(&e->go);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(kthread_run(krp_exiter_fn, e, "krp_exiter")));
+	wait_for_completion(&e->inside);
+	KUNIT_EXPECT_EQ(test, atomic_read(&c->entries), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&krp_graph_entries), 1);
+	if (retired) {
+		mfg_unregister_kretprobe(&c->rp);
+		krp_expect_pools(test, &base, 1, 1, "kept for the call in flight");
+	}
+	complete(&e->go);
+	KUNIT_EXPECT_TRUE(test, krp_wait_reclaimed(&base, 1));
+	/* No return callback for a call whose task exited inside it. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&c->returns), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&krp_graph_returns), 0);
+	KUNIT_EXPECT_EQ(test, c->rp.nmissed, 0);
+	if (retired) {
+		/* The last instance came back: the retired pool is freed. */
+		krp_expect_pools(test, &base, 0, 0, "once the task was freed");
+	} else {
+		/* The pool's one instance serves the next call. */
+		KUNIT_EXPECT_EQ(test, krp_target_exit(krp_exit_nop, NULL), 6);
+		KUNIT_EXPECT_EQ(test, atomic_read(&c->entries), 2);
+		KUNIT_EXPECT_EQ(test, atomic_read(&c->returns), 1);
+		KUNIT_EXPECT_EQ(test, c->rp.nmissed, 0);
+		KUNIT_EXPECT_EQ(test, atomic_read(&krp_graph_returns), 1);
+		mfg_unregister_kretprobe(&c->rp);
+		/* Every instance was in: nothing is kept for a call in flight. */
+		krp_expect_pools(test, &base, 0, 0, "once unregistered");
+	}
+	mfg_unregister_kretprobe(&keeper);
+	mfg_unregister(graph);
+	mfg_free_filter(graph);
+	krp_expect_pools(test, &base, 0, 0, "at the end");
+}
+
+static void krp_exit_in_call_pooled(struct kunit *test)
+{
+	krp_exit_in_call(test, false);
+}
+
+static void krp_exit_in_call_retired(struct kunit *test)
+{
+	krp_exit_in_call(test, true);
+}
+
 static struct kunit_case krp_cases[] = {
 	KUNIT_CASE(krp_single),
 	KUNIT_CASE(krp_batch),
@@ -847,6 +1385,14 @@ static struct kunit_case krp_cases[] = {
 	KUNIT_CASE(krp_reregistered_in_flight),
 	KUNIT_CASE(krp_nmissed_no_frame),
 	KUNIT_CASE(krp_bad_input),
+	KUNIT_CASE(krp_maxactive_exact),
+	KUNIT_CASE(krp_maxactive_default),
+	KUNIT_CASE(krp_bad_limits),
+	KUNIT_CASE(krp_enospc),
+	KUNIT_CASE(krp_entry_skip),
+	KUNIT_CASE(krp_pool_empty_in_irq),
+	KUNIT_CASE(krp_exit_in_call_pooled),
+	KUNIT_CASE(krp_exit_in_call_retired),
 	{}
 };
 

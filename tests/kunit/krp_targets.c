@@ -56,3 +56,13 @@ KRP_TARGET int krp_target_recurse(int n)
 	barrier_data(&r);
 	return r + 1;
 }
+
+/* Calls @fn, which may exit the task: then this call never returns. */
+KRP_TARGET int krp_target_exit(int (*fn)(void *arg), void *arg)
+{
+	int r = fn(arg);
+
+	/* Not a tail call: the frame must stay while @fn runs. */
+	barrier_data(&r);
+	return r + 5;
+}

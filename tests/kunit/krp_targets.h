@@ -12,5 +12,6 @@ int krp_target_outer(int (*fn)(void *arg), void *arg);
 int krp_target_nap(int x);
 int krp_target_wait(struct completion *wake);
 int krp_target_recurse(int n);
+int krp_target_exit(int (*fn)(void *arg), void *arg);
 
 #endif /* MFG_KRP_TARGETS_H */

@@ -62,6 +62,14 @@ MESSAGES = {
         r"mfg_kretprobe: give exactly one of symbol_name and addr",
         r"mfg_kretprobe: krp_target_value \[mfg_kretprobe_test\] is probed by this probe already",
     ],
+    ("mfgraph_kretprobe", "krp_bad_limits"): [
+        r"mfg_kretprobe: maxactive -\d+ is negative",
+        r"mfg_kretprobe: maxactive \d+ is over 4096",
+        r"mfg_kretprobe: data_size \d+ is over 4096",
+    ],
+    ("mfgraph_kretprobe", "krp_enospc"): [
+        r"mfg_kretprobe: krp_target_wait \[mfg_kretprobe_test\] has too many probes for one frame",
+    ],
     # The step "a probe registering as the module went was refused".
     ("scenario", "kretprobe-module-gone.sh"): [
         r"mfg_kretprobe: krp_mod_target_\w+ \[mfg_krp_target\]: its module is going",

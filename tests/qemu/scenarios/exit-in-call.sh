@@ -1,0 +1,121 @@
+# Scenario: processes exit inside a call that an mfgraph user traces (return
+# wanted) and a pooled mfg_kretprobe probes: do_group_exit(), reached by
+# exit_group() in a leader, by the fatal signal in its other threads, and by
+# SIGKILL. No return callback may run for those calls; each pooled instance
+# must come back when its task is freed (else the pool of 4 runs dry after 4
+# exits and misses every later one); their shadow stacks must be freed, and
+# everything must unload.
+step "insmod mfgraph (exit-in-call)" insmod /mfg/mfgraph.ko
+step "insmod mfg_kretprobe (exit-in-call)" insmod /mfg/mfg_kretprobe.ko
+step "insmod mfg_hold_test tracing do_group_exit" \
+	insmod /mfg/mfg_hold_test.ko func=do_group_exit
+step "insmod mfg_krp_hold_test: a pool of 4 on do_group_exit" \
+	insmod /mfg/mfg_krp_hold_test.ko func=do_group_exit data_size=300 maxactive=4
+ex_krp=/sys/module/mfg_krp_hold_test/parameters
+ex_hold=/sys/module/mfg_hold_test/parameters
+# step runs its command in a subshell, whose exit is probed too: read and
+# wait here, in the shell, and give step only the test of what was read.
+# A pause that starts no process (a process would exit, through do_group_exit).
+mkfifo /mfg/exit-in-call.fifo
+exec 7<>/mfg/exit-in-call.fifo
+ex_pause() { read -t 1 ex_none <&7; }
+# The shell's own reads: a cat would exit inside do_group_exit too.
+ex_read() {
+	read ex_entries < $ex_krp/entries
+	read ex_returns < $ex_krp/returns
+	read ex_missed < $ex_krp/missed
+	read ex_graph_entries < $ex_hold/entries
+	read ex_graph_returns < $ex_hold/returns
+	ex_reclaimed=
+	while read -r ex_line; do
+		case "$ex_line" in
+		pools:*) ex_reclaimed=${ex_line##*reclaimed at exit: } ;;
+		esac
+	done < /sys/kernel/debug/mfgraph/kretprobes
+}
+# Until every instance taken came back (a task is freed a grace period after
+# it is reaped), at most 10 s.
+ex_settled() {
+	ex_j=0
+	while [ $ex_j -lt 10 ]; do
+		ex_read
+		[ "$ex_reclaimed" = "$ex_entries" ] && return 0
+		ex_pause
+		ex_j=$((ex_j + 1))
+	done
+	echo "exit-in-call: $ex_entries instances taken, $ex_reclaimed reclaimed"
+	return 1
+}
+ex_report() {
+	echo "exit-in-call: probe $ex_entries entries, $ex_returns returns, $ex_missed missed," \
+		"$ex_reclaimed reclaimed; mfgraph user $ex_graph_entries entries, $ex_graph_returns returns"
+}
+# Both see every exit from here on (the loads' own processes exited before).
+ex_read
+ex_entries0=$ex_entries
+ex_missed0=$ex_missed
+ex_graph0=$ex_graph_entries
+step "10 processes of 3 threads exit by exit_group()" /mfg/exit_threads 10 3
+ex_i=0
+while [ $ex_i -lt 3 ]; do
+	sleep 30 &
+	ex_pid=$!
+	ex_pause
+	kill -9 $ex_pid
+	wait $ex_pid
+	ex_rc=$?
+	step "a sleep killed by SIGKILL (status 137)" [ $ex_rc = 137 ]
+	ex_i=$((ex_i + 1))
+done
+ex_settled
+ex_rc=$?
+ex_report
+step "every pooled instance came back once its task was freed" [ $ex_rc = 0 ]
+step "no return callback ran for a call that never returned" \
+	[ "$ex_returns" = 0 -a "$ex_graph_returns" = 0 ]
+step "more exits were probed than the pool holds" [ $((ex_entries - ex_entries0)) -gt 4 ]
+step "every exit was either probed or missed, as many as the mfgraph user saw" \
+	[ $((ex_entries - ex_entries0 + ex_missed - ex_missed0)) = $((ex_graph_entries - ex_graph0)) ]
+# One at a time, with the pool whole: none may miss.
+ex_before=$ex_missed
+ex_i=0
+while [ $ex_i -lt 6 ]; do
+	sh -c 'exit 3'
+	ex_rc=$?
+	ex_settled
+	ex_ok=$?
+	step "sh -c 'exit 3' exits 3, its instance comes back" [ $ex_rc = 3 -a $ex_ok = 0 ]
+	ex_i=$((ex_i + 1))
+done
+ex_settled
+ex_report
+step "one exit at a time, with instances coming back, misses nothing" \
+	[ "$ex_missed" = "$ex_before" ]
+# Their shadow stacks went with the tasks.
+ex_stacks() {
+	ex_j=0
+	while [ $ex_j -lt 10 ]; do
+		ex_busy=0
+		while read -r ex_line; do
+			case "$ex_line" in
+			*do_group_exit*) ex_busy=1 ;;
+			esac
+		done < /sys/kernel/debug/mfgraph/stacks
+		[ $ex_busy = 0 ] && return 0
+		ex_pause
+		ex_j=$((ex_j + 1))
+	done
+	cat /sys/kernel/debug/mfgraph/stacks
+	return 1
+}
+ex_stacks
+ex_rc=$?
+step "no shadow stack holds a do_group_exit frame" [ $ex_rc = 0 ]
+exec 7<&-
+rm -f /mfg/exit-in-call.fifo
+step "rmmod mfg_krp_hold_test (exit-in-call)" rmmod mfg_krp_hold_test
+step "rmmod mfg_hold_test (exit-in-call)" rmmod mfg_hold_test
+step "no pool is left" grep -q '^pools: 0 (retired 0), instances: 0,' /sys/kernel/debug/mfgraph/kretprobes
+step "rmmod mfg_kretprobe (exit-in-call)" rmmod mfg_kretprobe
+mfg_stats "exit-in-call scenario"
+step "rmmod mfgraph (exit-in-call)" rmmod mfgraph
