@@ -100,6 +100,12 @@ fi
 args+=(--timeout "${QEMU_TIMEOUT:-$timeout}")
 for m in "${mods[@]}"; do args+=(--module "$m"); done
 for s in "${suites[@]}"; do args+=(--suite "$s"); done
+# Multi-threaded TCG lets an x86_64 vCPU run into a call site another one
+# is rewriting and trap on its int3 (docs/design.md, "Test harness
+# caveat"): the KUnit boot, like the torture boot, runs on one host thread.
+if [ "$arch" = x86_64 ]; then
+	export MFG_QEMU_ACCEL=${MFG_QEMU_ACCEL:-tcg,thread=single}
+fi
 mkdir -p "$top/build/results"
 if [ -z "$torture_boot_after" ]; then
 	exec python3 "$here/run.py" "${args[@]}"
