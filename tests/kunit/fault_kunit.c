@@ -49,9 +49,13 @@
 #define FAULT_C 2
 #define FAULT_NR 3
 
-/* Bounds: an operation that still fails after this many, or this long, fails the case. */
+/*
+ * Bounds: an operation still allocating after this many, or this long, fails
+ * the case. insmod waits for each case uninterruptibly: the hung-task
+ * detector (60 s in the test kernels) must never see it.
+ */
 #define FAULT_MAX_NTH 500
-#define FAULT_MAX_SECS 40
+#define FAULT_MAX_SECS 45
 
 #if defined(CONFIG_FAULT_INJECTION) && defined(CONFIG_FAULT_INJECTION_DEBUG_FS) && \
 	defined(CONFIG_FAILSLAB) && defined(CONFIG_FAIL_PAGE_ALLOC)
@@ -644,6 +648,7 @@ struct fault_filter {
 	struct fault_user *u;
 	struct fault_user *other;	/* registered too, on c */
 	struct fault_state before;
+	int ftrace_lost;	/* glob matches ftrace dropped: see fault_filter_worked() */
 };
 
 static int fault_filter_run(void *ctx)
@@ -688,9 +693,19 @@ static void fault_filter_failed(struct kunit *test, void *ctx, int n)
 static void fault_filter_worked(struct kunit *test, void *ctx, int n, bool injected)
 {
 	struct fault_filter *f = ctx;
+	int got = fault_traced(f->u);
 
-	KUNIT_EXPECT_EQ_MSG(test, fault_traced(f->u), f->want,
-			    "filter change, allocation %d: the user", n);
+	/*
+	 * The kernel's defect, not mfgraph's: ftrace_set_hash() takes
+	 * match_records()' -ENOMEM for a match, so a glob whose second
+	 * match could not be recorded resolves to the first alone, with
+	 * success. (One that recorded nothing is caught: -ENOMEM.)
+	 */
+	if (f->op == FAULT_GLOB && injected && got > 0 && got != f->want && !(got & ~f->want))
+		f->ftrace_lost++;
+	else
+		KUNIT_EXPECT_EQ_MSG(test, got, f->want, "filter change, allocation %d: the user",
+				    n);
 	KUNIT_EXPECT_EQ_MSG(test, fault_traced(f->other), BIT(FAULT_C),
 			    "filter change, allocation %d: the other user", n);
 	/* Back to a alone for the next attempt. */
@@ -717,6 +732,9 @@ static void fault_filter_case(struct kunit *test, enum fault_filter_op op, int w
 	fault_register(test, f.u);
 	KUNIT_ASSERT_EQ(test, fault_traced(f.u), BIT(FAULT_A));
 	fault_drive(test, &fop);
+	if (f.ftrace_lost)
+		kunit_info(test, "%s: ftrace dropped a match it could not record %d times (a kernel defect)\n",
+			   what, f.ftrace_lost);
 }
 
 static void fault_filter_set(struct kunit *test)
@@ -866,6 +884,12 @@ static void fault_krp_case(struct kunit *test, size_t data_size, bool beside, co
 	fault_skip_unless_on(test);
 	KUNIT_ASSERT_NOT_NULL(test, k);
 	op.ctx = k;
+	/*
+	 * An mfgraph user throughout: each attempt then costs a second
+	 * user's registration, not the first's (fault_register_first has
+	 * that), and the case stays well inside the hung-task timeout.
+	 */
+	fault_register(test, fault_new_user(test, FAULT_A));
 	if (beside) {
 		k->other = kunit_kzalloc(test, sizeof(*k->other), GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, k->other);
