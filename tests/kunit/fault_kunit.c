@@ -587,6 +587,22 @@ static void fault_skip_unless_on(struct kunit *test)
 }
 
 /*
+ * The other cases skip only where the kernel has no fault injection: one
+ * that has it must have let the suite set its knobs. (Where it has none,
+ * this case says so, and the suite is not all skips.)
+ */
+static void fault_setup(struct kunit *test)
+{
+	if (FAULT_BUILT_IN) {
+		KUNIT_EXPECT_TRUE_MSG(test, !fault_off, "fault injection is built in, but: %s",
+				      fault_off);
+		return;
+	}
+	KUNIT_EXPECT_TRUE(test, fault_off);
+	kunit_info(test, "the other cases skip: %s\n", fault_off);
+}
+
+/*
  * The first user: the task table, the pools and their stacks, the
  * tracepoint, the map, the hook. A stack the pool fill could not have is
  * absorbed: the new task that finds its CPU's pool empty is a miss.
@@ -950,6 +966,7 @@ static void fault_suite_exit(struct kunit_suite *suite)
 }
 
 static struct kunit_case fault_cases[] = {
+	KUNIT_CASE(fault_setup),
 	KUNIT_CASE_SLOW(fault_register_first),
 	KUNIT_CASE_SLOW(fault_register_second),
 	KUNIT_CASE_SLOW(fault_filter_set),
