@@ -103,16 +103,19 @@ int mfg_update_hook_locked(void)
 		total += count;
 	}
 
+	/* Allocate before the map changes: a failure then changes nothing. */
+	if (!any_all && total) {
+		all_ips = kvmalloc_array(total, sizeof(*all_ips), GFP_KERNEL);
+		if (!all_ips) {
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
 	old_map = mfg_core_publish_map(filters, n, &ret);
 	if (ret)
 		goto out;
 
 	if (!any_all && total) {
-		all_ips = kvmalloc_array(total, sizeof(*all_ips), GFP_KERNEL);
-		if (!all_ips) {
-			ret = -ENOMEM;
-			goto free_map;
-		}
 		for (i = 0; i < n; i++) {
 			memcpy(all_ips + uniq, filters[i].ips, filters[i].count * sizeof(*all_ips));
 			uniq += filters[i].count;
@@ -216,15 +219,13 @@ static bool mfg_ip_gone(unsigned long ip, const void *unused)
 	return false;
 }
 
-/* A filter just changed: drop what it picked up of a module on its way out. */
+/*
+ * A filter just changed: drop what it picked up of a module on its way out.
+ * On an error @f is empty: the caller puts back what it held before.
+ */
 static int mfg_filter_drop_gone(struct mfg_filter *f)
 {
-	int ret = mfg_filter_prune(f, mfg_ip_gone, NULL);
-
-	if (ret < 0)
-		pr_err("mfgraph: could not drop a gone module's functions (%d): filter emptied\n",
-		       ret);
-	return min(ret, 0);
+	return min(mfg_filter_prune(f, mfg_ip_gone, NULL), 0);
 }
 
 /*
@@ -333,22 +334,97 @@ static int mfg_resolve_glob(struct ftrace_ops *resolver, const char *glob, bool 
 	return ret;
 }
 
+/* What a filter held before a change: put back when the change fails half way. */
+struct mfg_filter_saved {
+	unsigned long *ips;
+	unsigned int n;
+	bool all;
+};
+
+static int mfg_filter_save(struct mfg_filter *f, struct mfg_filter_saved *saved)
+{
+	saved->all = f->all;
+	return mfg_ftrace_ops_ips(&f->resolver, &saved->ips, &saved->n);
+}
+
+/*
+ * A change of @ops's filter failed after the filter, and maybe the hook,
+ * had changed: make both what they were. This allocates too; if that fails
+ * the filter stays as the failed change left it, and we say so.
+ */
+static void mfg_filter_restore(struct mfg_ops *ops, struct mfg_filter *f,
+			       struct mfg_filter_saved *saved, const char *who)
+{
+	int ret = 0;
+
+	/* Never registered: a zeroed resolver is an empty filter. */
+	ftrace_free_filter(&f->resolver);
+	memset(&f->resolver, 0, sizeof(f->resolver));
+	if (saved->n)
+		ret = ftrace_set_filter_ips(&f->resolver, saved->ips, saved->n, 0, 1);
+	f->all = saved->all;
+	if (!ret && mfg_is_registered(ops))
+		ret = mfg_update_hook_locked();
+	if (ret)
+		pr_err("mfgraph: %s: the change failed, and so did putting the filter back (%d)\n",
+		       who, ret);
+}
+
+/*
+ * Resolve @glob into @resolver, adding or (@reset) replacing. ftrace resolves
+ * it into a scratch filter first, whose functions then go in by address:
+ * ftrace_set_filter() reports a match whose hash entry it could not allocate
+ * as a success (ftrace_set_hash() takes match_records()' -ENOMEM for "found"),
+ * so a match that left nothing is taken for what it is, -ENOMEM; and adding
+ * by address reports its own allocation failures. A "!glob" only removes:
+ * it allocates no entry, and goes to ftrace as it is.
+ */
+static int mfg_resolve_glob_into(struct ftrace_ops *resolver, const char *glob, bool reset)
+{
+	struct ftrace_ops *scratch;
+	unsigned long *ips = NULL;
+	unsigned int n = 0;
+	int ret;
+
+	if (glob[0] == '!')
+		return mfg_resolve_glob(resolver, glob, reset, "set_filter");
+	scratch = kzalloc(sizeof(*scratch), GFP_KERNEL);
+	if (!scratch)
+		return -ENOMEM;
+	ret = mfg_resolve_glob(scratch, glob, true, "set_filter");
+	if (!ret)
+		ret = mfg_ftrace_ops_ips(scratch, &ips, &n);
+	if (!ret && !n)
+		ret = -ENOMEM;
+	if (!ret)
+		ret = ftrace_set_filter_ips(resolver, ips, n, 0, reset);
+	kvfree(ips);
+	ftrace_free_filter(scratch);
+	kfree(scratch);
+	return ret;
+}
+
 /*
  * @ops's filter changed: drop what it @added of a module on its way out,
- * then let the hook follow if @ops is registered. mfg_mutex held.
+ * then let the hook follow if @ops is registered; on an error put the
+ * filter and the hook back as @saved has them. mfg_mutex held.
  */
-static int mfg_filter_changed_locked(struct mfg_ops *ops, struct mfg_filter *f, bool added)
+static int mfg_filter_changed_locked(struct mfg_ops *ops, struct mfg_filter *f, bool added,
+				     struct mfg_filter_saved *saved, const char *who)
 {
 	int ret = added ? mfg_filter_drop_gone(f) : 0;
 
 	if (!ret && mfg_is_registered(ops))
 		ret = mfg_update_hook_locked();
+	if (ret)
+		mfg_filter_restore(ops, f, saved, who);
 	return ret;
 }
 
 /* See include/mfgraph.h. */
 int mfg_set_filter(struct mfg_ops *ops, const char *glob, bool reset)
 {
+	struct mfg_filter_saved saved;
 	struct mfg_filter *f;
 	size_t len;
 	int ret;
@@ -368,18 +444,23 @@ int mfg_set_filter(struct mfg_ops *ops, const char *glob, bool reset)
 		ret = -ENOMEM;
 		goto unlock;
 	}
+	ret = mfg_filter_save(f, &saved);
+	if (ret)
+		goto unlock;
 	if (!strcmp(glob, "*")) {
 		if (reset)
 			ftrace_set_filter_ips(&f->resolver, NULL, 0, 0, 1);
 		f->all = true;
 	} else {
-		ret = mfg_resolve_glob(&f->resolver, glob, reset, "set_filter");
+		ret = mfg_resolve_glob_into(&f->resolver, glob, reset);
 		if (ret)
-			goto unlock;
+			goto free_saved;
 		if (reset)
 			f->all = false;
 	}
-	ret = mfg_filter_changed_locked(ops, f, strcmp(glob, "*"));
+	ret = mfg_filter_changed_locked(ops, f, strcmp(glob, "*"), &saved, "set_filter");
+free_saved:
+	kvfree(saved.ips);
 unlock:
 	mutex_unlock(&mfg_mutex);
 	return ret;
@@ -390,6 +471,7 @@ EXPORT_SYMBOL_GPL(mfg_set_filter);
 int mfg_set_filter_ips(struct mfg_ops *ops, unsigned long *ips, unsigned int n, bool remove,
 		       bool reset)
 {
+	struct mfg_filter_saved saved;
 	struct mfg_filter *f;
 	int ret;
 
@@ -403,14 +485,19 @@ int mfg_set_filter_ips(struct mfg_ops *ops, unsigned long *ips, unsigned int n, 
 		ret = -ENOMEM;
 		goto unlock;
 	}
+	ret = mfg_filter_save(f, &saved);
+	if (ret)
+		goto unlock;
 	ret = ftrace_set_filter_ips(&f->resolver, ips, n, remove, reset);
 	if (ret == -EINVAL)
 		pr_err("mfgraph: set_filter_ips: an address is not traceable (only ftrace-traceable function entries)\n");
 	if (ret)
-		goto unlock;
+		goto free_saved;
 	if (reset && !remove)
 		f->all = false;
-	ret = mfg_filter_changed_locked(ops, f, !remove);
+	ret = mfg_filter_changed_locked(ops, f, !remove, &saved, "set_filter_ips");
+free_saved:
+	kvfree(saved.ips);
 unlock:
 	mutex_unlock(&mfg_mutex);
 	return ret;
@@ -448,6 +535,9 @@ int mfg_func_ip(const char *name, unsigned long addr, unsigned long *ip)
 	if (!ret)
 		ret = mfg_ftrace_ops_ips(&f->resolver, &ips, &n);
 	mutex_unlock(&mfg_mutex);
+	/* ftrace matched and could not record it (see mfg_resolve_glob_into()). */
+	if (!ret && !n)
+		ret = -ENOMEM;
 	if (!ret && n != 1) {
 		/* Several static functions share the name. */
 		pr_err("mfgraph: func_ip: '%s' names %u functions\n", name, n);

@@ -84,6 +84,7 @@ struct mfg_hook_stats {
 	bool hook_registered;
 	bool hook_all;
 	bool started;
+	unsigned int functions;	/* in the published function map */
 	struct mfg_hook_user users[MFG_MAX_USERS];
 };
 

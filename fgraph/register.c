@@ -115,6 +115,7 @@ void mfg_hook_stats(struct mfg_hook_stats *st)
 	st->nr_users = mfg_nr_users;
 	st->hook_registered = mfg_hook_is_registered(&st->hook_all);
 	st->started = mfg_core_stacks_started();
+	st->functions = mfg_core_map_size();
 	for (slot = 0; slot < MFG_MAX_USERS; slot++) {
 		struct mfg_ops *ops = mfg_users[slot];
 		struct mfg_hook_user *u = &st->users[slot];

@@ -406,8 +406,9 @@ static int mfg_krp_make_pool(struct mfg_kretprobe *rp)
 	if (!pool)
 		return -ENOMEM;
 	pool->nr = n;
+	/* Its failure is the caller's -ENOMEM, not a stack dump (vmalloc warns). */
 	ret = objpool_init(&pool->head, n, sizeof(struct mfg_kretprobe_instance) + rp->data_size,
-			   GFP_KERNEL, NULL, NULL, NULL);
+			   GFP_KERNEL | __GFP_NOWARN, NULL, NULL, NULL);
 	if (ret) {
 		kfree(pool);
 		return ret;

@@ -57,9 +57,10 @@ else
 	mods=("$out/src/mfgraph.ko" "$out/src/mfg_module_test.ko" "$out/src/mfg_core_test.ko"
 		"$out/src/mfg_hook_test.ko" "$out/src/mfg_kretprobe.ko" "$out/src/mfg_kretprobe_test.ko"
 		"$out/src/mfg_unwind_test.ko" "$out/src/mfg_ftrace_hash_test.ko"
-		"$out/src/mfg_api_test.ko" "$out/src/mfg_sched_test.ko")
+		"$out/src/mfg_api_test.ko" "$out/src/mfg_sched_test.ko"
+		"$out/src/mfg_fault_test.ko")
 	suites=(mfgraph_module mfgraph_core mfgraph_hook mfgraph_kretprobe mfgraph_unwind
-		mfgraph_ftrace_hash mfgraph_api mfgraph_sched)
+		mfgraph_ftrace_hash mfgraph_api mfgraph_sched mfgraph_fault)
 	scenarios=("$here"/scenarios/*.sh)
 	label=$arch/$flavour
 	results=$top/build/results/$arch-$flavour.json

@@ -101,6 +101,19 @@ class Verdicts(unittest.TestCase):
         self.assertFailsWith(judge("scenario-warning.log"),
                              "in unload-with-frames.sh: mfgraph: unregister: hook update failed")
 
+    # Allocation failures injected on purpose (the fault suite)
+    def test_alloc_failure_report_in_the_fault_suite_passes(self):
+        r = judge("alloc-failure-expected.log", ["mfgraph_fault"])
+        self.assertEqual(r["failures"], [])
+        self.assertEqual((r["passed"], r["failed"], r["skipped"]), (2 + 3, 0, 0))
+
+    def test_alloc_failure_report_elsewhere_fails(self):
+        self.assertFailsWith(judge("alloc-failure-elsewhere.log"), "console: Call Trace:")
+
+    def test_stack_dump_after_an_alloc_failure_report_fails(self):
+        self.assertFailsWith(judge("alloc-failure-then-dump.log", ["mfgraph_fault"]),
+                             "console: Call Trace:")
+
     def test_stats_return_mismatch_fails(self):
         r = judge("stats-return-mismatch.log")
         self.assertFailsWith(r, "miss_return_mismatch rose by 3 (suites: mfgraph_hook)")
