@@ -378,11 +378,17 @@ static void mfg_krp_task_free(void *data, struct task_struct *task)
 			if (READ_ONCE(ri->task) != task)
 				continue;
 			WRITE_ONCE(ri->task, NULL);
-			atomic_inc(&mfg_krp_reclaimed);
 			if (!pool->is_retired)
 				objpool_push(ri, &pool->head);
 			else if (atomic_dec_and_test(&pool->pending))
 				irq_work_queue(&mfg_krp_reap_irq_work);
+			/*
+			 * Counted last: whoever sees the count finds the
+			 * instance back in its pool, or the retired pool's
+			 * free queued for mfg_kretprobe_get_stats() to wait on.
+			 */
+			smp_mb__before_atomic();
+			atomic_inc(&mfg_krp_reclaimed);
 		}
 	}
 	raw_spin_unlock_irqrestore(&mfg_krp_pools_lock, flags);
@@ -889,7 +895,12 @@ static struct notifier_block mfg_krp_module_nb = {
 /* See include/mfg_kretprobe.h. */
 void mfg_kretprobe_get_stats(struct mfg_kretprobe_stats *st)
 {
-	/* Let every free that a return asked for happen first. */
+	/*
+	 * Let every free that a return or a task's exit asked for happen
+	 * first; the barrier orders the caller's earlier look at the counts
+	 * (mfg_krp_task_free() counts after it queues the free) before it.
+	 */
+	smp_mb();
 	irq_work_sync(&mfg_krp_reap_irq_work);
 	flush_work(&mfg_krp_reap_work);
 	mutex_lock(&mfg_krp_mutex);
