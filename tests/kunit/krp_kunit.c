@@ -1255,7 +1255,8 @@ static int krp_exit_fn(void *arg)
 
 	complete(&e->inside);
 	wait_for_completion(&e->go);
-	kthread_exit(0);
+	/* kthread_exit() is not exported by 6.1. */
+	kthread_complete_and_exit(NULL, 0);
 }
 
 static int krp_exiter_fn(void *arg)
