@@ -631,8 +631,13 @@ static int sched_hog_fn(void *arg)
 	struct mfg_sched_rec *rec = arg;
 
 	atomic_inc(&rec->entries);
+	/*
+	 * Always runnable, so the idle task stays off this CPU; but yield to
+	 * the test and RCU's kthreads, which a kernel without preemption
+	 * (Debian's arm64) would otherwise starve into a soft lockup.
+	 */
 	while (!READ_ONCE(rec->quit))
-		cpu_relax();
+		cond_resched();
 	return 0;
 }
 
