@@ -846,23 +846,6 @@ static void mfg_hook_nmi_nesting(struct kunit *test)
 
 /* ------------------------------------------------------------ task exit */
 
-/* Wait until the dead tasks' stacks are gone: @want in use. */
-static unsigned int mfg_wait_stacks(unsigned int want)
-{
-	struct mfg_stats st;
-	int i;
-
-	for (i = 0; i < 250; i++) {
-		/* The task_struct, and with it the stack, goes after a grace period. */
-		rcu_barrier();
-		mfg_get_stats(&st);
-		if (st.stacks_in_use == want)
-			break;
-		msleep(20);
-	}
-	return st.stacks_in_use;
-}
-
 struct mfg_exiter {
 	struct completion called;
 	struct completion go;
@@ -897,7 +880,7 @@ static void mfg_hook_task_exit_frees_stack(struct kunit *test)
 	mfg_get_stats(&during);
 	KUNIT_EXPECT_EQ(test, during.stacks_in_use, before.stacks_in_use + 1);
 	complete(&e->go);
-	KUNIT_EXPECT_EQ(test, mfg_wait_stacks(before.stacks_in_use), before.stacks_in_use);
+	KUNIT_EXPECT_EQ(test, mfg_test_wait_stacks(before.stacks_in_use), before.stacks_in_use);
 	KUNIT_EXPECT_EQ(test, atomic_read(&p->returns), 1);
 }
 
@@ -965,7 +948,8 @@ static void mfg_hook_task_reuse_gets_fresh_stack(struct kunit *test)
 		wake_up_process(t);
 		wait_for_completion(&r.done);
 		kthread_stop(t);
-		KUNIT_ASSERT_EQ(test, mfg_wait_stacks(before.stacks_in_use), before.stacks_in_use);
+		KUNIT_ASSERT_EQ(test, mfg_test_wait_stacks(before.stacks_in_use),
+				before.stacks_in_use);
 		KUNIT_EXPECT_EQ(test, r.result, 42);
 		KUNIT_EXPECT_LT(test, r.untraced, 50);
 		untraced += r.untraced;

@@ -204,23 +204,6 @@ static unsigned long long sched_miss(enum mfg_miss cause)
 	return st.misses[cause];
 }
 
-/* Wait up to 10 s for stacks_in_use to read @want; returns what it read. */
-static unsigned int sched_wait_stacks(unsigned int want)
-{
-	struct mfg_stats st;
-	int i;
-
-	for (i = 0; i < 500; i++) {
-		/* A task_struct, and with it its stack, goes after a grace period. */
-		rcu_barrier();
-		mfg_get_stats(&st);
-		if (st.stacks_in_use == want)
-			break;
-		msleep(20);
-	}
-	return st.stacks_in_use;
-}
-
 /* mfgraph's only user from here on, with nothing left of earlier ones. */
 static unsigned int sched_baseline(struct kunit *test)
 {
@@ -230,7 +213,7 @@ static unsigned int sched_baseline(struct kunit *test)
 	if (st.users)
 		kunit_skip(test, "%u other mfgraph users are registered: no drain to watch",
 			   st.users);
-	return sched_wait_stacks(0);
+	return mfg_test_wait_stacks(0);
 }
 
 static struct mfg_sched_rec *sched_new_rec(struct kunit *test, int cpu)
@@ -420,7 +403,7 @@ static void sched_migrating_returns(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, sched_miss(MFG_MISS_MISMATCH), mismatch);
 	sched_unregister(u);
 	/* Every stack went with its task, and the drain freed the rest. */
-	KUNIT_EXPECT_EQ(test, sched_wait_stacks(before), before);
+	KUNIT_EXPECT_EQ(test, mfg_test_wait_stacks(before), before);
 }
 
 /* ------------------------------------------------------------ pid reuse */
@@ -537,7 +520,7 @@ static void sched_pid_reuse(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, sched_miss(MFG_MISS_MISMATCH), mismatch);
 	sched_unregister(u);
 	/* The dead tasks' stacks, frames and all, went with them. */
-	KUNIT_EXPECT_EQ(test, sched_wait_stacks(before), before);
+	KUNIT_EXPECT_EQ(test, mfg_test_wait_stacks(before), before);
 }
 
 /* ------------------------------------------------------------ idle tasks */
@@ -769,7 +752,7 @@ static void sched_idle_tasks(struct kunit *test)
 	u->registered = false;
 	sched_hogs_stop(hogs);
 	sched_unregister(keeper);
-	KUNIT_EXPECT_EQ(test, sched_wait_stacks(0), 0U);
+	KUNIT_EXPECT_EQ(test, mfg_test_wait_stacks(0), 0U);
 	KUNIT_EXPECT_EQ(test, sched_miss(MFG_MISS_MISMATCH), mismatch);
 }
 
@@ -1109,7 +1092,7 @@ static void sched_register_races_drain(struct kunit *test)
 	KUNIT_EXPECT_GT(test, released, 0U);
 	KUNIT_EXPECT_GT(test, returned, 0U);
 	/* The drain ends: nothing holds a stack (rmmod mfgraph follows in the runner). */
-	KUNIT_EXPECT_EQ(test, sched_wait_stacks(before), before);
+	KUNIT_EXPECT_EQ(test, mfg_test_wait_stacks(before), before);
 }
 
 static struct kunit_case sched_cases[] = {
