@@ -54,13 +54,9 @@ if [ -n "${TORTURE_ONLY:-}" ]; then
 	results=$top/build/results/$arch-$flavour-torture.json
 	timeout=300
 else
-	mods=("$out/src/mfgraph.ko" "$out/src/mfg_module_test.ko" "$out/src/mfg_core_test.ko"
-		"$out/src/mfg_hook_test.ko" "$out/src/mfg_kretprobe.ko" "$out/src/mfg_kretprobe_test.ko"
-		"$out/src/mfg_unwind_test.ko" "$out/src/mfg_ftrace_hash_test.ko"
-		"$out/src/mfg_api_test.ko" "$out/src/mfg_sched_test.ko"
-		"$out/src/mfg_fault_test.ko")
-	suites=(mfgraph_module mfgraph_core mfgraph_hook mfgraph_kretprobe mfgraph_unwind
-		mfgraph_ftrace_hash mfgraph_api mfgraph_sched mfgraph_fault)
+	mods=("$out/src/mfgraph.ko")
+	for m in "${mfg_kunit_modules[@]}"; do mods+=("$out/src/$m.ko"); done
+	suites=("${mfg_kunit_suites[@]}")
 	scenarios=("$here"/scenarios/*.sh)
 	label=$arch/$flavour
 	results=$top/build/results/$arch-$flavour.json

@@ -108,15 +108,10 @@ args+=(--timeout "${QEMU_TIMEOUT:-$timeout}")
 # The KUnit suites, on mfg_kunit_shim.ko where the headers allow it
 # (Kbuild): the same suites as make check, judged the same way.
 if [ -f "$out/src/mfg_kunit_shim.ko" ]; then
-	for m in mfgraph mfg_kunit_shim mfg_module_test mfg_core_test mfg_hook_test mfg_kretprobe \
-		mfg_kretprobe_test mfg_unwind_test mfg_ftrace_hash_test mfg_api_test mfg_sched_test \
-		mfg_fault_test; do
+	for m in mfgraph mfg_kunit_shim "${mfg_kunit_modules[@]}"; do
 		args+=(--module "$out/src/$m.ko")
 	done
-	for s in mfgraph_module mfgraph_core mfgraph_hook mfgraph_kretprobe mfgraph_unwind \
-		mfgraph_ftrace_hash mfgraph_api mfgraph_sched mfgraph_fault; do
-		args+=(--suite "$s")
-	done
+	for s in "${mfg_kunit_suites[@]}"; do args+=(--suite "$s"); done
 else
 	log "$KERNELRELEASE: no mfg_kunit_shim.ko: no KUnit suites"
 	args+=(--module "$out/src/mfgraph.ko" --module "$out/src/mfg_kretprobe.ko")

@@ -2,6 +2,13 @@
 #
 # Shared by check-arch.sh and check-distro.sh: sourced, not run.
 
+# The KUnit suites make check runs, on the test kernels and on Debian's, and
+# the modules they need after mfgraph.ko, in load order.
+mfg_kunit_modules=(mfg_module_test mfg_core_test mfg_hook_test mfg_kretprobe mfg_kretprobe_test
+	mfg_unwind_test mfg_ftrace_hash_test mfg_api_test mfg_sched_test mfg_fault_test)
+mfg_kunit_suites=(mfgraph_module mfgraph_core mfgraph_hook mfgraph_kretprobe mfgraph_unwind
+	mfgraph_ftrace_hash mfgraph_api mfgraph_sched mfgraph_fault)
+
 # Copy the sources a module build needs into $1. Kbuild writes objects next
 # to the sources of an external module, so each kernel builds in its own
 # copy; rsync keeps mtimes, so rebuilds stay incremental, and --delete
