@@ -49,7 +49,8 @@ BAD_PATTERNS = [
     r"possible recursive locking", r"possible circular locking",
     r"inconsistent lock state", r"suspicious RCU usage", r"INFO: rcu_\w+ detected stall",
     r"INFO: task .* blocked for more than",
-    r"unreferenced object", r"Call Trace:",
+    # A stack dump of any kind: "Call Trace:" on x86_64, "Call trace:" on arm64.
+    r"unreferenced object", r"Call [Tt]race:",
 ]
 BAD_RE = re.compile("|".join(BAD_PATTERNS))
 # The kernel's report of an allocation that failed (warn_alloc()), which a
@@ -201,7 +202,7 @@ class Judge:
         self.pending = []       # mfgraph messages not yet given to a case
         self.context = "runner"  # outside a suite: "runner" or a scenario file
         self.in_kmemleak = None
-        self.in_alloc_failure = False  # in an expected warn_alloc() report
+        self.in_alloc_failure = False  # an expected warn_alloc() report awaits its stack dump
         self.kmemleak = []      # (label, [report lines])
         self.ranges = []        # (start, end, module, section)
         self.in_stats = None
@@ -278,10 +279,14 @@ class Judge:
             self.in_alloc_failure = True
             self.notes.append("%s: the kernel reported an injected allocation failure: %s" % (
                 self.current, body))
-        elif self.in_alloc_failure and (body == "</TASK>" or self.current is None):
+        elif self.current is None:
             self.in_alloc_failure = False
-        if BAD_RE.search(line) and not (self.in_alloc_failure and body == "Call Trace:"):
-            self.problems.append("console: " + body)
+        if BAD_RE.search(line):
+            if self.in_alloc_failure and body in ("Call Trace:", "Call trace:"):
+                # The report's own stack dump: one per report.
+                self.in_alloc_failure = False
+            else:
+                self.problems.append("console: " + body)
 
     def judge_messages(self, lines, keys, where):
         """Fail each line that none of the expectations of keys allows."""

@@ -114,6 +114,17 @@ class Verdicts(unittest.TestCase):
         self.assertFailsWith(judge("alloc-failure-then-dump.log", ["mfgraph_fault"]),
                              "console: Call Trace:")
 
+    def test_arm64_alloc_failure_report_passes_but_a_second_dump_fails(self):
+        r = judge("arm64-alloc-failure-then-dump.log", ["mfgraph_fault"])
+        self.assertFailsWith(r, "console: Call trace:")
+        # The report's own dump is expected; only the second one fails.
+        self.assertEqual([f for f in r["failures"] if "Call trace:" in f],
+                         ["console: Call trace:"])
+
+    # arm64 spells it "Call trace:": a bare dump_stack() there fails too
+    def test_arm64_stack_dump_fails(self):
+        self.assertFailsWith(judge("arm64-stack-dump.log"), "console: Call trace:")
+
     def test_stats_return_mismatch_fails(self):
         r = judge("stats-return-mismatch.log")
         self.assertFailsWith(r, "miss_return_mismatch rose by 3 (suites: mfgraph_hook)")
