@@ -3,8 +3,9 @@
  * mfg_hold_test: a minimal client module for the scenarios. It registers one
  * user on kernel functions (module parameter "func": globs separated by
  * commas) that wants every return, and unregisters when it is unloaded. Its
- * counts of entries and returns read back as the parameters "entries" and
- * "returns". The unload scenario keeps a task asleep inside the function
+ * counts of entries, returns and misses read back as the parameters
+ * "entries", "returns" and "missed" (calls mfgraph ran without a frame for
+ * it, through the miss callback). The unload scenario keeps a task asleep inside the function
  * meanwhile, so that mfgraph has a frame outstanding after its last user
  * left. Writing the parameter "filter" changes the filter of the registered
  * user: "=GLOB" replaces it, "+GLOB" adds to it, "-NAME" removes one
@@ -29,6 +30,7 @@ MODULE_PARM_DESC(entry_only, "register without a return callback (no frames)");
 
 static atomic_t mfg_hold_entries;
 static atomic_t mfg_hold_returns;
+static atomic_t mfg_hold_missed;
 
 static int mfg_hold_get_count(char *buf, const struct kernel_param *kp)
 {
@@ -43,6 +45,8 @@ module_param_cb(entries, &mfg_hold_count_ops, &mfg_hold_entries, 0444);
 MODULE_PARM_DESC(entries, "entries seen");
 module_param_cb(returns, &mfg_hold_count_ops, &mfg_hold_returns, 0444);
 MODULE_PARM_DESC(returns, "returns seen");
+module_param_cb(missed, &mfg_hold_count_ops, &mfg_hold_missed, 0444);
+MODULE_PARM_DESC(missed, "calls run without a frame for this user");
 
 static int mfg_hold_entry(const struct mfg_entry *trace, struct mfg_ops *ops,
 			  struct ftrace_regs *fregs)
@@ -57,9 +61,15 @@ static void mfg_hold_return(const struct mfg_return *trace, struct mfg_ops *ops,
 	atomic_inc(&mfg_hold_returns);
 }
 
+static void mfg_hold_miss(unsigned long func, struct mfg_ops *ops)
+{
+	atomic_inc(&mfg_hold_missed);
+}
+
 static struct mfg_ops mfg_hold_ops = {
 	.entryfunc = mfg_hold_entry,
 	.retfunc = mfg_hold_return,
+	.missfunc = mfg_hold_miss,
 };
 
 static int mfg_hold_set_filter(const char *val, const struct kernel_param *kp)
@@ -147,8 +157,9 @@ static void __exit mfg_hold_exit(void)
 {
 	mfg_unregister(&mfg_hold_ops);
 	mfg_free_filter(&mfg_hold_ops);
-	pr_info("mfg_hold: %d entries, %d returns\n", atomic_read(&mfg_hold_entries),
-		atomic_read(&mfg_hold_returns));
+	pr_info("mfg_hold: %d entries, %d returns, %d missed\n",
+		atomic_read(&mfg_hold_entries), atomic_read(&mfg_hold_returns),
+		atomic_read(&mfg_hold_missed));
 }
 
 module_init(mfg_hold_init);
