@@ -43,14 +43,15 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import expected as expected_mod  # noqa: E402
 
+# A stack dump's header: "Call Trace:" on x86_64, "Call trace:" on arm64.
+STACK_DUMP = r"Call [Tt]race:"
 BAD_PATTERNS = [
     r"\bBUG:", r"\bWARNING:", r"\bOops\b", r"KASAN:", r"UBSAN:", r"Kernel panic",
     r"general protection fault", r"Unable to handle kernel", r"kernel BUG at",
     r"possible recursive locking", r"possible circular locking",
     r"inconsistent lock state", r"suspicious RCU usage", r"INFO: rcu_\w+ detected stall",
     r"INFO: task .* blocked for more than",
-    # A stack dump of any kind: "Call Trace:" on x86_64, "Call trace:" on arm64.
-    r"unreferenced object", r"Call [Tt]race:",
+    r"unreferenced object", STACK_DUMP,
 ]
 BAD_RE = re.compile("|".join(BAD_PATTERNS))
 # The kernel's report of an allocation that failed (warn_alloc()), which a
@@ -282,7 +283,7 @@ class Judge:
         elif self.current is None:
             self.in_alloc_failure = False
         if BAD_RE.search(line):
-            if self.in_alloc_failure and body in ("Call Trace:", "Call trace:"):
+            if self.in_alloc_failure and re.fullmatch(STACK_DUMP, body):
                 # The report's own stack dump: one per report.
                 self.in_alloc_failure = False
             else:
